@@ -1,0 +1,88 @@
+#include "agent/agent_options.h"
+
+#include <charconv>
+
+namespace tcpulse::agent {
+
+namespace {
+
+template <typename T>
+bool parse_number(const std::string& text, T& out, T min, T max) {
+  unsigned long long v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) return false;
+  out = static_cast<T>(v);
+  return true;
+}
+
+// "HOST:PORT" or "[V6]:PORT".
+bool parse_listen(const std::string& text, AgentOptions& out) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.back() != ']') return false;
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) return false;
+  uint16_t port;
+  if (!parse_number<uint16_t>(text.substr(colon + 1), port, 0, 65535)) return false;
+  out.listen_host = host;
+  out.listen_port = port;
+  return true;
+}
+
+}  // namespace
+
+std::string usage() {
+  return "usage: tcpulse-agent [--listen ADDR:PORT] [--pin-dir DIR] [--flows-max N]\n"
+         "                     [--cleanup-on-exit] [--ready-file FILE]\n"
+         "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
+         "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
+         "  --flows-max N       flow table entries, 1024..4194304 (default 65536)\n"
+         "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
+         "  --ready-file FILE   write the bound address here once serving\n";
+}
+
+std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::string>& args) {
+  AgentOptions opts;
+  for (size_t i = 0; i < args.size(); i++) {
+    const std::string& arg = args[i];
+    std::string flag = arg, value;
+    bool inline_value = false;
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      inline_value = true;
+    }
+    auto take_value = [&]() -> bool {
+      if (inline_value) return true;
+      if (i + 1 >= args.size()) return false;
+      value = args[++i];
+      return true;
+    };
+    if (flag == "--help" || flag == "-h") return UsageError{""};
+    if (flag == "--cleanup-on-exit") {
+      opts.cleanup_on_exit = true;
+    } else if (flag == "--listen") {
+      if (!take_value() || !parse_listen(value, opts))
+        return UsageError{"--listen wants ADDR:PORT (e.g. 0.0.0.0:9965 or [::1]:9965), got '" +
+                          value + "'"};
+    } else if (flag == "--pin-dir") {
+      if (!take_value() || value.empty() || value[0] != '/')
+        return UsageError{"--pin-dir wants an absolute path, got '" + value + "'"};
+      opts.pin_dir = value;
+    } else if (flag == "--flows-max") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.flows_max, 1024, 4194304))
+        return UsageError{"--flows-max wants a number from 1024 to 4194304, got '" + value + "'"};
+    } else if (flag == "--ready-file") {
+      if (!take_value() || value.empty()) return UsageError{"--ready-file wants a path"};
+      opts.ready_file = value;
+    } else {
+      return UsageError{"unknown argument '" + arg + "'"};
+    }
+  }
+  return opts;
+}
+
+}  // namespace tcpulse::agent

@@ -1,0 +1,31 @@
+// AgentOptions: tcpulse-agent's command line. A bad flag is reported before anything starts.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace tcpulse::agent {
+
+struct AgentOptions {
+  std::string listen_host = "0.0.0.0";
+  uint16_t listen_port = 9965;
+  std::filesystem::path pin_dir = "/sys/fs/bpf/tcpulse";
+  uint32_t flows_max = 65536;
+  // Detach every pod and remove all pins on exit (tests, demo, uninstall). By default the pins
+  // stay so that monitoring and counters continue across agent restarts.
+  bool cleanup_on_exit = false;
+  // Written with the bound address once the datapath is pinned and /metrics answers.
+  std::filesystem::path ready_file;
+};
+
+struct UsageError {
+  std::string message;  // empty with --help
+};
+
+std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::string>& args);
+std::string usage();
+
+}  // namespace tcpulse::agent

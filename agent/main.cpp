@@ -1,0 +1,124 @@
+// tcpulse-agent: the node agent. Loads and pins the datapath (reusing pinned maps so counters
+// continue across restarts), and serves what it measures on one Asio event loop.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "agent/agent_options.h"
+#include "agent/http_server.h"
+#include "agent/json_views.h"
+#include "agent/metrics_exporter.h"
+#include "agent/node_snapshot.h"
+#include "tc-bpf/lib/datapath_cleanup.h"
+#include "tc-bpf/lib/datapath_loader.h"
+#include "tc-bpf/lib/datapath_maps.h"
+
+namespace {
+
+using namespace tcpulse;
+using namespace tcpulse::agent;
+
+void log(const std::string& msg) { std::cerr << "tcpulse-agent: " << msg << std::endl; }
+
+std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
+  auto snapshot = [&maps](bool with_flows) {
+    auto snap = read_snapshot(maps, with_flows);
+    if (!snap) throw std::runtime_error(snap.error().describe());
+    return std::move(snap).value();
+  };
+  return {
+      {"/metrics",
+       [=](const std::string&) {
+         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                             render_text(pod_metric_families(snapshot(false)))};
+       }},
+      {"/pods",
+       [=](const std::string&) {
+         return HttpResponse{200, "application/json", pods_json(snapshot(false)).dump(2) + "\n"};
+       }},
+      {"/flows",
+       [=](const std::string&) {
+         return HttpResponse{200, "application/json", flows_json(snapshot(true)).dump(2) + "\n"};
+       }},
+      {"/healthz", [](const std::string&) { return HttpResponse{200, "text/plain", "ok\n"}; }},
+  };
+}
+
+bool write_ready_file(const std::filesystem::path& path, const std::string& address) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << address << "\n";
+    if (!out) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));
+  if (auto* err = std::get_if<UsageError>(&parsed)) {
+    if (err->message.empty()) {
+      std::cout << usage();
+      return 0;
+    }
+    std::cerr << "tcpulse-agent: " << err->message << "\n" << usage();
+    return 2;
+  }
+  const AgentOptions& opts = std::get<AgentOptions>(parsed);
+  PinLayout layout(opts.pin_dir);
+
+  auto datapath = LoadedDatapath::load_and_pin(layout, {opts.flows_max});
+  if (!datapath) {
+    log("cannot load the datapath: " + datapath.error().describe());
+    return 1;
+  }
+  auto maps = DatapathMaps::open(layout);
+  if (!maps) {
+    log("cannot open the pinned maps: " + maps.error().describe());
+    return 1;
+  }
+  log("datapath pinned under " + layout.root().string());
+
+  boost::asio::io_context io;
+  auto server = HttpServer::start(io, opts.listen_host, opts.listen_port, routes(maps.value()));
+  if (!server) {
+    log("cannot serve: " + server.error().describe());
+    return 1;
+  }
+  auto endpoint = server.value()->local_endpoint();
+  std::string address = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
+                                                     : endpoint.address().to_string()) +
+                        ":" + std::to_string(endpoint.port());
+  log("serving http://" + address + "/metrics");
+  if (!opts.ready_file.empty() && !write_ready_file(opts.ready_file, address)) {
+    log("cannot write " + opts.ready_file.string());
+    return 1;
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    log(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    server.value()->stop();
+    io.stop();
+  });
+  io.run();
+
+  if (opts.cleanup_on_exit) {
+    datapath.value().reset();
+    if (auto r = remove_datapath(layout); !r) {
+      log("cleanup failed: " + r.error().describe());
+      return 1;
+    }
+    log("detached all pods and removed " + layout.root().string());
+  }
+  return 0;
+}

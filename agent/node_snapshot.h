@@ -1,0 +1,37 @@
+// NodeSnapshot: one consistent-enough read of the datapath's maps — pods with their traffic, the
+// flows, and the datapath error counters — for the exporters to render.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "tc-bpf/lib/datapath_maps.h"
+#include "tc-bpf/lib/pod_record.h"
+#include "tc-bpf/lib/result.h"
+
+namespace tcpulse::agent {
+
+struct PodSnapshot {
+  uint32_t ifindex = 0;
+  PodRecord record;
+  tcpulse_pod_traffic traffic{};  // summed over CPUs
+};
+
+struct FlowSnapshot {
+  tcpulse_flow_key key{};
+  tcpulse_flow_stats stats{};
+};
+
+struct NodeSnapshot {
+  std::vector<PodSnapshot> pods;
+  std::vector<FlowSnapshot> flows;
+  std::array<uint64_t, TCPULSE_ERR_COUNT> errors{};
+};
+
+// Reads everything; flows only if with_flows (the per-pod export does not need them).
+Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows);
+
+std::string_view error_reason_name(int reason);
+
+}  // namespace tcpulse::agent

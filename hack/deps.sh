@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what tcpulse needs to build, test and run the demo on a fresh Debian bookworm machine,
+# and mounts bpffs. Idempotent: does nothing that is already done. Needs root.
+set -euo pipefail
+
+packages=(
+	# build
+	cmake make g++ clang llvm pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+	nlohmann-json3-dev libboost-dev libboost-system-dev prometheus-cpp-dev libgtest-dev
+	libnetfilter-queue-dev
+	# run and test
+	iproute2 iptables containernetworking-plugins jq curl iperf3 util-linux procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The programs and maps are pinned here; the agent and the CNI plugin need it mounted.
+if ! mountpoint -q /sys/fs/bpf; then
+	mkdir -p /sys/fs/bpf
+	mount -t bpf bpf /sys/fs/bpf
+fi

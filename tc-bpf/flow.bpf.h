@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Per-flow and per-pod accounting. */
+#ifndef TCPULSE_FLOW_BPF_H
+#define TCPULSE_FLOW_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "tcpulse/abi.h"
+#include "clock.bpf.h"
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
+/* Looks a key up, creating a zeroed entry if absent. NULL only if the map refused the insert. */
+static __always_inline void *lookup_or_create(void *map, const void *key, const void *zero)
+{
+	void *value = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (value)
+		return value;
+	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) /* -EEXIST: another CPU created it first */
+		return NULL;
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline void account_pod(__u32 ifindex, int dir, __u64 segs, __u64 bytes)
+{
+	static const struct tcpulse_pod_traffic zero;
+	struct tcpulse_pod_traffic *traffic;
+
+	traffic = lookup_or_create(&tcpulse_podtraf, &ifindex, &zero);
+	if (!traffic) {
+		count_error(TCPULSE_ERR_POD_MAP_FULL);
+		return;
+	}
+	traffic->packets[dir & 1] += segs;
+	traffic->bytes[dir & 1] += bytes;
+}
+
+static __always_inline void build_flow_key(struct tcpulse_flow_key *key, const struct packet *pkt,
+					   __u32 ifindex, int dir)
+{
+	__builtin_memset(key, 0, sizeof(*key));
+	key->ifindex = ifindex;
+	key->family = pkt->family;
+	key->protocol = pkt->protocol;
+	if (dir == TCPULSE_DIR_EGRESS) {
+		key->local_port = pkt->sport;
+		key->remote_port = pkt->dport;
+		__builtin_memcpy(key->local_addr, pkt->saddr, 16);
+		__builtin_memcpy(key->remote_addr, pkt->daddr, 16);
+	} else {
+		key->local_port = pkt->dport;
+		key->remote_port = pkt->sport;
+		__builtin_memcpy(key->local_addr, pkt->daddr, 16);
+		__builtin_memcpy(key->remote_addr, pkt->saddr, 16);
+	}
+}
+
+static __always_inline void account_flow(const struct packet *pkt, __u32 ifindex, int dir,
+					 __u64 segs, __u64 bytes, __u64 payload)
+{
+	static const struct tcpulse_flow_stats zero;
+	struct tcpulse_flow_key key;
+	struct tcpulse_flow_stats *stats;
+	__u64 now = tcpulse_now_ns();
+
+	build_flow_key(&key, pkt, ifindex, dir);
+	stats = bpf_map_lookup_elem(&tcpulse_flows, &key);
+	if (!stats) {
+		stats = lookup_or_create(&tcpulse_flows, &key, &zero);
+		if (!stats) {
+			count_error(TCPULSE_ERR_FLOW_INSERT);
+			return;
+		}
+		/* Racing creators may both set it; either value is a correct first-seen time. */
+		stats->first_seen_ns = now;
+	}
+	/* Both programs, on different CPUs, update the same entry. */
+	__sync_fetch_and_add(&stats->packets[dir & 1], segs);
+	__sync_fetch_and_add(&stats->bytes[dir & 1], bytes);
+	__sync_fetch_and_add(&stats->payload_bytes[dir & 1], payload);
+	stats->last_seen_ns = now;
+}
+
+/* The whole per-packet path for one direction. Never changes the packet's fate. */
+static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
+{
+	struct packet pkt = {};
+	__u64 segs, payload, bytes;
+	int ret;
+
+	ret = parse_packet(skb, &pkt);
+	if (ret < 0) {
+		count_error(-ret);
+		return;
+	}
+	if (ret == PARSE_OTHER)
+		return;
+
+	/* A GSO skb leaves as gso_segs wire segments, each with its own headers. */
+	segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
+	payload = pkt.l3_len - pkt.headers_len;
+	bytes = payload + segs * pkt.headers_len;
+
+	account_pod(skb->ifindex, dir, segs, bytes);
+	if (ret == PARSE_TCP)
+		account_flow(&pkt, skb->ifindex, dir, segs, bytes, payload);
+}
+
+#endif /* TCPULSE_FLOW_BPF_H */

@@ -1,0 +1,45 @@
+#include "tc-bpf/lib/datapath_loader.h"
+
+#include <bpf/libbpf.h>
+
+#include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/tc_attach.h"
+#include "tcpulse/tcpulse.skel.h"
+
+namespace tcpulse {
+
+Result<std::unique_ptr<LoadedDatapath>> LoadedDatapath::load_and_pin(const PinLayout& layout,
+                                                                      const Options& options) {
+  if (auto r = check_bpffs(layout.base()); !r) return r.error();
+  for (const auto& dir : {layout.maps_dir(), layout.progs_dir(), layout.links_dir()})
+    if (auto r = make_pin_dirs(dir); !r) return r.error();
+
+  std::string pin_root = layout.maps_dir().string();
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_root.c_str());
+  tcpulse_bpf* skel = tcpulse_bpf__open_opts(&open_opts);
+  if (!skel) return libbpf_error(-errno, "open datapath skeleton");
+  std::unique_ptr<LoadedDatapath> owner(new LoadedDatapath(skel));
+
+  if (int ret = bpf_map__set_max_entries(skel->maps.tcpulse_flows, options.flows_max); ret < 0)
+    return libbpf_error(ret, "size the flow map");
+  // libbpf reuses a pinned map only if type, sizes, flags and max_entries all match, else fails:
+  // exactly what we want, since a layout change comes with a new ABI directory.
+  if (int ret = tcpulse_bpf__load(skel); ret < 0)
+    return libbpf_error(ret, "load datapath (pinned maps in " + pin_root +
+                                 " must match this build; see the agent log above)");
+
+  for (TcHook hook : kTcHooks)
+    if (auto r = pin_replace(owner->prog_fd(hook), layout.prog(hook)); !r) return r.error();
+  return owner;
+}
+
+LoadedDatapath::~LoadedDatapath() { tcpulse_bpf__destroy(skel_); }
+
+int LoadedDatapath::prog_fd(TcHook hook) const {
+  return bpf_program__fd(hook == TcHook::Ingress ? skel_->progs.tcpulse_ingress
+                                                 : skel_->progs.tcpulse_egress);
+}
+
+uint32_t LoadedDatapath::prog_id(TcHook hook) const { return prog_id_of(prog_fd(hook)); }
+
+}  // namespace tcpulse

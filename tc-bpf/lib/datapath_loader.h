@@ -1,0 +1,38 @@
+// DatapathLoader: loads the embedded datapath skeleton, reusing pinned maps, and pins its programs.
+// Only the agent loads; the CNI plugin only opens what the agent pinned (DESIGN.md decision 2).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "tc-bpf/lib/pin_layout.h"
+#include "tc-bpf/lib/result.h"
+#include "tc-bpf/lib/tc_hook.h"
+
+struct tcpulse_bpf;
+
+namespace tcpulse {
+
+class LoadedDatapath {
+ public:
+  struct Options {
+    uint32_t flows_max = TCPULSE_FLOWS_MAX_DEFAULT;
+  };
+
+  // Loads the programs. Maps already pinned under layout are reused (counters continue), missing
+  // ones are created and pinned; then the programs are pinned, atomically replacing older ones.
+  static Result<std::unique_ptr<LoadedDatapath>> load_and_pin(const PinLayout& layout,
+                                                              const Options& options);
+  ~LoadedDatapath();
+  LoadedDatapath(const LoadedDatapath&) = delete;
+  LoadedDatapath& operator=(const LoadedDatapath&) = delete;
+
+  int prog_fd(TcHook hook) const;
+  uint32_t prog_id(TcHook hook) const;
+
+ private:
+  explicit LoadedDatapath(tcpulse_bpf* skel) : skel_(skel) {}
+  tcpulse_bpf* skel_;
+};
+
+}  // namespace tcpulse

@@ -1,0 +1,31 @@
+#include "tc-bpf/lib/datapath_maps.h"
+
+#include "tc-bpf/lib/bpffs.h"
+
+namespace tcpulse {
+
+namespace {
+
+template <typename Map>
+Result<Map> open_map(const PinLayout& layout, std::string_view name) {
+  auto fd = open_pinned(layout.map(name));
+  if (!fd) return fd.error();
+  return Map::adopt(std::move(fd).value(), std::string(name));
+}
+
+}  // namespace
+
+Result<DatapathMaps> DatapathMaps::open(const PinLayout& layout) {
+  auto flows = open_map<FlowMap>(layout, kFlowsMap);
+  if (!flows) return flows.error();
+  auto pods = open_map<PodMap>(layout, kPodsMap);
+  if (!pods) return pods.error();
+  auto traffic = open_map<PodTrafficMap>(layout, kPodTrafficMap);
+  if (!traffic) return traffic.error();
+  auto errors = open_map<ErrorMap>(layout, kErrorsMap);
+  if (!errors) return errors.error();
+  return DatapathMaps{std::move(flows).value(), std::move(pods).value(),
+                      std::move(traffic).value(), std::move(errors).value()};
+}
+
+}  // namespace tcpulse

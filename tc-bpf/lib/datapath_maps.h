@@ -1,0 +1,35 @@
+// DatapathMaps: the datapath's pinned maps, opened with their ABI types. Used by the CNI plugin
+// (pod records) and by the agent (everything).
+#pragma once
+
+#include <string_view>
+
+#include "tc-bpf/lib/pin_layout.h"
+#include "tc-bpf/lib/result.h"
+#include "tc-bpf/lib/typed_map.h"
+#include "tcpulse/abi.h"
+
+namespace tcpulse {
+
+// Map names as declared in tc-bpf/maps.bpf.h; libbpf pins each by its name.
+inline constexpr std::string_view kFlowsMap = "tcpulse_flows";
+inline constexpr std::string_view kPodsMap = "tcpulse_pods";
+inline constexpr std::string_view kPodTrafficMap = "tcpulse_podtraf";
+inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
+
+using FlowMap = TypedMap<tcpulse_flow_key, tcpulse_flow_stats>;
+using PodMap = TypedMap<__u32, tcpulse_pod_info>;
+using PodTrafficMap = PerCpuMap<__u32, tcpulse_pod_traffic>;
+using ErrorMap = PerCpuMap<__u32, __u64>;
+
+struct DatapathMaps {
+  FlowMap flows;
+  PodMap pods;
+  PodTrafficMap pod_traffic;
+  ErrorMap errors;
+
+  // Opens the pinned maps; ENOENT when the agent has not pinned them yet.
+  static Result<DatapathMaps> open(const PinLayout& layout);
+};
+
+}  // namespace tcpulse

@@ -1,0 +1,34 @@
+#include "tc-bpf/lib/pin_layout.h"
+
+#include "tcpulse/abi.h"
+
+namespace tcpulse {
+
+PinLayout::PinLayout(std::filesystem::path base)
+    : base_(std::move(base)), root_(base_ / ("v" + std::to_string(TCPULSE_ABI_VERSION))) {}
+
+std::filesystem::path PinLayout::prog(TcHook hook) const {
+  return progs_dir() / std::string(hook_name(hook));
+}
+
+std::filesystem::path PinLayout::link(std::string_view container_id, std::string_view ifname,
+                                      TcHook hook) const {
+  return links_dir() / (attachment_name(container_id, ifname) + "_" + std::string(hook_name(hook)));
+}
+
+std::string attachment_name(std::string_view container_id, std::string_view ifname) {
+  // bpffs names may not contain '/', and a name is at most 255 bytes; container ids are
+  // [a-zA-Z0-9_.-] in every runtime we know, anything else becomes '-'.
+  auto clean = [](std::string_view in, size_t max) {
+    std::string out;
+    for (char c : in.substr(0, max)) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_' || c == '.' || c == '-';
+      out += ok ? c : '-';
+    }
+    return out;
+  };
+  return clean(container_id, 200) + "_" + clean(ifname, 32);
+}
+
+}  // namespace tcpulse

@@ -1,0 +1,44 @@
+// PinLayout: where tcpulse's objects live in bpffs. The one place that knows the directory shape.
+//
+//   <base>/v<ABI>/maps/<map name>           maps, pinned by name by the agent
+//   <base>/v<ABI>/progs/{ingress,egress}    programs, pinned by the agent, attached by the plugin
+//   <base>/v<ABI>/links/<attachment>_{ingress,egress}   one tcx link per pod interface
+//   <base>/v<ABI>/lock                      flock'ed by writers (a regular bpffs dir fd)
+//
+// The ABI version in the path means an upgrade that changes the map layout never reuses old maps.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "tc-bpf/lib/tc_hook.h"
+
+namespace tcpulse {
+
+inline constexpr std::string_view kDefaultPinBase = "/sys/fs/bpf/tcpulse";
+
+class PinLayout {
+ public:
+  explicit PinLayout(std::filesystem::path base = std::filesystem::path(kDefaultPinBase));
+
+  const std::filesystem::path& base() const { return base_; }
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path maps_dir() const { return root_ / "maps"; }
+  std::filesystem::path map(std::string_view name) const { return maps_dir() / name; }
+  std::filesystem::path progs_dir() const { return root_ / "progs"; }
+  std::filesystem::path prog(TcHook hook) const;
+  std::filesystem::path links_dir() const { return root_ / "links"; }
+  // The pin of the link attaching one pod interface (container id + ifname inside the pod).
+  std::filesystem::path link(std::string_view container_id, std::string_view ifname,
+                             TcHook hook) const;
+
+ private:
+  std::filesystem::path base_;
+  std::filesystem::path root_;
+};
+
+// Makes a container id + ifname safe and bounded as a bpffs file name.
+std::string attachment_name(std::string_view container_id, std::string_view ifname);
+
+}  // namespace tcpulse

@@ -1,0 +1,154 @@
+#include "tc-bpf/lib/pod_attachment.h"
+
+#include <unistd.h>
+
+#include "tc-bpf/lib/bpffs.h"
+
+namespace tcpulse {
+
+namespace {
+
+// Records are few (pods on one node), so a scan is cheap and needs no second index to keep
+// consistent.
+std::optional<int> scan_for(const PodMap& pods, const std::string& container_id,
+                            const std::string& ifname) {
+  std::optional<int> found;
+  (void)pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    if (!found && PodRecord::from_abi(info).is_attachment(container_id, ifname))
+      found = static_cast<int>(ifindex);
+  });
+  return found;
+}
+
+}  // namespace
+
+Result<PodAttachments> PodAttachments::open(const PinLayout& layout) {
+  auto ingress = open_pinned(layout.prog(TcHook::Ingress));
+  if (!ingress) return ingress.error();
+  auto egress = open_pinned(layout.prog(TcHook::Egress));
+  if (!egress) return egress.error();
+  auto maps = DatapathMaps::open(layout);
+  if (!maps) return maps.error();
+  return PodAttachments(layout, std::move(maps).value(), std::move(ingress).value(),
+                        std::move(egress).value());
+}
+
+Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& record,
+                                          AttachMode mode) {
+  if (auto r = make_pin_dirs(layout_.links_dir()); !r) return r.error();
+  auto lock = DirLock::acquire(layout_.root());
+  if (!lock) return lock.error();
+
+  __u32 key = host_ifindex;
+  auto previous = maps_.pods.get(key);
+  if (!previous) return previous.error();
+  bool same = previous.value() &&
+              PodRecord::from_abi(*previous.value()).is_attachment(record.container_id, record.ifname);
+  // A new owner of this ifindex starts from zero, not from the last pod's counters.
+  if (!same)
+    if (auto r = maps_.pod_traffic.erase(key); !r) return r.error();
+  if (auto r = maps_.pods.put(key, record.to_abi()); !r) return r.error();
+
+  AttachMode used = mode;
+  for (TcHook hook : kTcHooks) {
+    int prog = hook == TcHook::Ingress ? ingress_.get() : egress_.get();
+    auto r = attach_program(prog, host_ifindex, hook,
+                            layout_.link(record.container_id, record.ifname, hook), mode);
+    if (!r) {
+      // Never leave a half-attached pod: undo whatever this call did.
+      for (TcHook h : kTcHooks) {
+        (void)unpin(layout_.link(record.container_id, record.ifname, h));
+        if (mode != AttachMode::Tcx) (void)detach_clsact(host_ifindex, h);
+      }
+      (void)maps_.pods.erase(key);
+      return r.error();
+    }
+    used = r.value();
+  }
+  return used;
+}
+
+Result<std::optional<int>> PodAttachments::find(const std::string& container_id,
+                                                const std::string& ifname) const {
+  // The link pin names the ifindex directly when tcx is in use; fall back to a scan.
+  for (TcHook hook : kTcHooks) {
+    auto link = read_pinned_link(layout_.link(container_id, ifname, hook));
+    if (link && link.value() && link.value()->ifindex != 0) {
+      __u32 key = link.value()->ifindex;
+      auto rec = maps_.pods.get(key);
+      if (rec && rec.value() &&
+          PodRecord::from_abi(*rec.value()).is_attachment(container_id, ifname))
+        return std::optional<int>(static_cast<int>(key));
+    }
+  }
+  return scan_for(maps_.pods, container_id, ifname);
+}
+
+Result<int> PodAttachments::verify(const std::string& container_id,
+                                   const std::string& ifname) const {
+  auto found = find(container_id, ifname);
+  if (!found) return found.error();
+  if (!found.value())
+    return Error(ENOENT, "no tcpulse record for container " + container_id + " " + ifname);
+  int ifindex = *found.value();
+  for (TcHook hook : kTcHooks) {
+    auto link = read_pinned_link(layout_.link(container_id, ifname, hook));
+    if (!link) return link.error();
+    bool ok = false;
+    if (link.value())
+      ok = link.value()->ifindex == static_cast<uint32_t>(ifindex) &&
+           is_tcpulse_prog(link.value()->prog_id);
+    else if (auto cls = clsact_program(ifindex, hook); cls && cls.value())
+      ok = true;
+    if (!ok)
+      return Error(ENOENT, "tcpulse " + std::string(hook_name(hook)) +
+                               " program is not attached to host ifindex " +
+                               std::to_string(ifindex));
+  }
+  return ifindex;
+}
+
+Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id,
+                        const std::string& ifname) {
+  bool removed = false;
+  std::optional<DirLock> lock;
+  if (::access(layout.root().c_str(), F_OK) == 0) {
+    auto l = DirLock::acquire(layout.root());
+    if (!l) return l.error();
+    lock.emplace(std::move(l).value());
+  }
+
+  std::optional<int> ifindex;
+  for (TcHook hook : kTcHooks) {
+    auto pin = layout.link(container_id, ifname, hook);
+    auto link = read_pinned_link(pin);
+    if (link && link.value() && link.value()->ifindex != 0) ifindex = link.value()->ifindex;
+    // Dropping the last reference to the link detaches it.
+    auto r = unpin(pin);
+    if (!r) return r.error();
+    removed |= r.value();
+  }
+
+  auto maps = DatapathMaps::open(layout);
+  if (!maps) {
+    if (maps.error().code() == ENOENT) return removed;  // no datapath, no records
+    return maps.error();
+  }
+  std::optional<int> recorded;
+  if (ifindex) {
+    auto rec = maps->pods.get(static_cast<__u32>(*ifindex));
+    if (rec && rec.value() && PodRecord::from_abi(*rec.value()).is_attachment(container_id, ifname))
+      recorded = ifindex;
+  }
+  if (!recorded) recorded = scan_for(maps->pods, container_id, ifname);
+  if (!recorded) return removed;
+
+  __u32 key = *recorded;
+  // A clsact filter (old kernels) has no pin: remove ours from the recorded veth.
+  for (TcHook hook : kTcHooks) (void)detach_clsact(*recorded, hook);
+  if (auto r = maps->pods.erase(key); !r) return r.error();
+  if (auto r = maps->pod_traffic.erase(key); !r) return r.error();
+  return true;
+}
+
+}  // namespace tcpulse

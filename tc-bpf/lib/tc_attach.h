@@ -1,0 +1,47 @@
+// Attaching the datapath to a host veth: a pinned tcx link (kernel >= 6.6), or a clsact/cls_bpf
+// filter on older kernels. We only ever remove what is ours: a link we pinned, or a cls_bpf
+// filter at our handle running a program named tcpulse_*.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "tc-bpf/lib/result.h"
+#include "tc-bpf/lib/tc_hook.h"
+
+namespace tcpulse {
+
+enum class AttachMode { Auto, Tcx, Clsact };
+
+// Parses "auto" | "tcx" | "tc"; nullopt for anything else.
+std::optional<AttachMode> parse_attach_mode(std::string_view text);
+std::string_view attach_mode_name(AttachMode mode);
+
+// Attaches prog_fd at hook of ifindex, first in line so that a primary CNI's redirect cannot hide
+// packets from us. In tcx mode the link is pinned at link_pin (an existing pin for the same
+// ifindex is kept, so a repeated ADD is idempotent). Auto tries tcx, then clsact. Returns the
+// mode used.
+Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
+                                  const std::filesystem::path& link_pin, AttachMode mode);
+
+struct LinkTarget {
+  uint32_t ifindex = 0;  // 0 once the device is gone: the link is defunct
+  uint32_t prog_id = 0;
+};
+// What a pinned tcx link is attached to; nullopt if nothing is pinned there.
+Result<std::optional<LinkTarget>> read_pinned_link(const std::filesystem::path& link_pin);
+
+// The id of our cls_bpf filter's program at hook of ifindex, nullopt if there is none.
+Result<std::optional<uint32_t>> clsact_program(int ifindex, TcHook hook);
+// Removes our cls_bpf filter (not the clsact qdisc, which others may use). Missing is fine.
+Result<void> detach_clsact(int ifindex, TcHook hook);
+
+// A BPF program's id and name by fd / by id.
+uint32_t prog_id_of(int prog_fd);
+std::string prog_name_of(uint32_t prog_id);
+// Whether a program id belongs to the tcpulse datapath (by its name).
+bool is_tcpulse_prog(uint32_t prog_id);
+
+}  // namespace tcpulse

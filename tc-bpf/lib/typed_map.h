@@ -1,0 +1,129 @@
+// TypedMap / PerCpuMap: typed access to a BPF map through its fd. Key and value types come from
+// tcpulse/abi.h; the map's key/value sizes are checked against them when the map is opened.
+#pragma once
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tc-bpf/lib/result.h"
+#include "tc-bpf/lib/unique_fd.h"
+
+namespace tcpulse {
+
+// Checks that map fd's key and value sizes match K and V (value size per CPU for per-CPU maps).
+Result<void> check_map_layout(int fd, size_t key_size, size_t value_size, const std::string& name);
+// Number of possible CPUs: the length of a per-CPU map value array.
+int possible_cpus();
+
+template <typename K, typename V>
+class TypedMap {
+ public:
+  TypedMap() = default;
+  explicit TypedMap(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  static Result<TypedMap> adopt(UniqueFd fd, const std::string& name) {
+    if (auto r = check_map_layout(fd.get(), sizeof(K), sizeof(V), name); !r) return r.error();
+    return TypedMap(std::move(fd));
+  }
+
+  int fd() const { return fd_.get(); }
+
+  Result<std::optional<V>> get(const K& key) const {
+    V value{};
+    int ret = bpf_map_lookup_elem(fd_.get(), &key, &value);
+    if (ret == 0) return std::optional<V>(value);
+    if (ret == -ENOENT || (ret < 0 && errno == ENOENT)) return std::optional<V>();
+    return libbpf_error(ret, "map lookup");
+  }
+
+  Result<void> put(const K& key, const V& value, __u64 flags = BPF_ANY) {
+    int ret = bpf_map_update_elem(fd_.get(), &key, &value, flags);
+    if (ret < 0) return libbpf_error(ret, "map update");
+    return success();
+  }
+
+  // Returns whether the key was there.
+  Result<bool> erase(const K& key) {
+    int ret = bpf_map_delete_elem(fd_.get(), &key);
+    if (ret == 0) return true;
+    if (ret == -ENOENT || errno == ENOENT) return false;
+    return libbpf_error(ret, "map delete");
+  }
+
+  // Calls fn(key, value) for every entry. Entries added or removed meanwhile may be missed.
+  Result<void> for_each(const std::function<void(const K&, const V&)>& fn) const {
+    K key{}, next{};
+    const K* prev = nullptr;
+    while (true) {
+      int ret = bpf_map_get_next_key(fd_.get(), prev, &next);
+      if (ret < 0) {
+        if (ret == -ENOENT || errno == ENOENT) return success();
+        return libbpf_error(ret, "map iterate");
+      }
+      V value{};
+      if (bpf_map_lookup_elem(fd_.get(), &next, &value) == 0) fn(next, value);
+      key = next;
+      prev = &key;
+    }
+  }
+
+ private:
+  UniqueFd fd_;
+};
+
+// A per-CPU map: every lookup returns one V per possible CPU.
+template <typename K, typename V>
+class PerCpuMap {
+ public:
+  PerCpuMap() = default;
+  explicit PerCpuMap(UniqueFd fd) : fd_(std::move(fd)), cpus_(possible_cpus()) {}
+
+  static Result<PerCpuMap> adopt(UniqueFd fd, const std::string& name) {
+    if (auto r = check_map_layout(fd.get(), sizeof(K), sizeof(V), name); !r) return r.error();
+    return PerCpuMap(std::move(fd));
+  }
+
+  int fd() const { return fd_.get(); }
+
+  Result<std::optional<std::vector<V>>> get(const K& key) const {
+    std::vector<V> values(cpus_);
+    int ret = bpf_map_lookup_elem(fd_.get(), &key, values.data());
+    if (ret == 0) return std::optional<std::vector<V>>(std::move(values));
+    if (ret == -ENOENT || errno == ENOENT) return std::optional<std::vector<V>>();
+    return libbpf_error(ret, "per-cpu map lookup");
+  }
+
+  Result<bool> erase(const K& key) {
+    int ret = bpf_map_delete_elem(fd_.get(), &key);
+    if (ret == 0) return true;
+    if (ret == -ENOENT || errno == ENOENT) return false;
+    return libbpf_error(ret, "map delete");
+  }
+
+  Result<void> for_each(const std::function<void(const K&, const std::vector<V>&)>& fn) const {
+    K key{}, next{};
+    const K* prev = nullptr;
+    std::vector<V> values(cpus_);
+    while (true) {
+      int ret = bpf_map_get_next_key(fd_.get(), prev, &next);
+      if (ret < 0) {
+        if (ret == -ENOENT || errno == ENOENT) return success();
+        return libbpf_error(ret, "map iterate");
+      }
+      if (bpf_map_lookup_elem(fd_.get(), &next, values.data()) == 0) fn(next, values);
+      key = next;
+      prev = &key;
+    }
+  }
+
+ private:
+  UniqueFd fd_;
+  int cpus_ = 0;
+};
+
+}  // namespace tcpulse

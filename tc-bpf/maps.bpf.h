@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The datapath's maps. All are pinned by name under the agent's pin dir so that counters survive
+ * agent restarts and the CNI plugin can write pod records without loading anything. */
+#ifndef TCPULSE_MAPS_BPF_H
+#define TCPULSE_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "tcpulse/abi.h"
+
+/* LRU: a node with more live connections than entries evicts the coldest, never fails. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TCPULSE_FLOWS_MAX_DEFAULT);
+	__type(key, struct tcpulse_flow_key);
+	__type(value, struct tcpulse_flow_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_flows SEC(".maps");
+
+/* Written by user space only (CNI plugin, agent); the programs never read it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCPULSE_PODS_MAX);
+	__type(key, __u32);
+	__type(value, struct tcpulse_pod_info);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_pods SEC(".maps");
+
+/* Per-CPU so the hot path needs no atomics; the agent sums the CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TCPULSE_PODS_MAX);
+	__type(key, __u32);
+	__type(value, struct tcpulse_pod_traffic);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_podtraf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPULSE_ERR_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_errors SEC(".maps");
+
+static __always_inline void count_error(enum tcpulse_error reason)
+{
+	__u32 key = reason;
+	__u64 *count = bpf_map_lookup_elem(&tcpulse_errors, &key);
+
+	if (count)
+		*count += 1;
+}
+
+#endif /* TCPULSE_MAPS_BPF_H */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Header parsing for packets seen on a pod's host veth (always Ethernet framed). */
+#ifndef TCPULSE_PARSE_BPF_H
+#define TCPULSE_PARSE_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include "tcpulse/abi.h"
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+/* Ethernet + the largest IPv4 header + the largest TCP header: all we ever read. */
+#define MAX_HEADERS_LEN (ETH_HLEN + 60 + 60)
+
+enum parse_result {
+	PARSE_TCP = 0,   /* IP + a whole TCP header: a flow */
+	PARSE_IP = 1,    /* IP, but not TCP (or a non-first fragment): pod traffic only */
+	PARSE_OTHER = 2, /* not IP (ARP, ...): ignored */
+	/* negative values are -enum tcpulse_error */
+};
+
+struct packet {
+	__u8 family;
+	__u8 protocol;
+	__u16 headers_len; /* IP header + TCP header, per segment */
+	__u32 l3_len;      /* IP header onwards, of this skb (a GSO skb holds several segments) */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport; /* network byte order */
+	__u16 dport;
+	struct tcphdr *tcp;
+};
+
+static __always_inline int parse_tcp(struct packet *pkt, void *l4, void *data_end)
+{
+	struct tcphdr *th = l4;
+	__u32 doff;
+
+	if ((void *)(th + 1) > data_end)
+		return -TCPULSE_ERR_TRUNCATED_TCP;
+	doff = th->doff * 4;
+	if (doff < sizeof(*th) || pkt->headers_len + doff > pkt->l3_len)
+		return -TCPULSE_ERR_TRUNCATED_TCP;
+	pkt->headers_len += doff;
+	pkt->sport = th->source;
+	pkt->dport = th->dest;
+	pkt->tcp = th;
+	return PARSE_TCP;
+}
+
+static __always_inline int parse_ipv4(struct packet *pkt, void *l3, void *data_end)
+{
+	struct iphdr *iph = l3;
+	__u32 hlen;
+
+	if ((void *)(iph + 1) > data_end)
+		return -TCPULSE_ERR_TRUNCATED_IP;
+	hlen = iph->ihl * 4;
+	if (iph->version != 4 || hlen < sizeof(*iph) || hlen > pkt->l3_len)
+		return -TCPULSE_ERR_BAD_IP_HEADER;
+	pkt->family = TCPULSE_AF_INET;
+	pkt->protocol = iph->protocol;
+	pkt->headers_len = hlen;
+	__builtin_memcpy(pkt->saddr, &iph->saddr, 4);
+	__builtin_memcpy(pkt->daddr, &iph->daddr, 4);
+	/* Only the first fragment carries the TCP header. */
+	if (iph->protocol != IPPROTO_TCP || (iph->frag_off & bpf_htons(IP_OFFSET)))
+		return PARSE_IP;
+	return parse_tcp(pkt, l3 + hlen, data_end);
+}
+
+static __always_inline int parse_ipv6(struct packet *pkt, void *l3, void *data_end)
+{
+	struct ipv6hdr *ip6h = l3;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return -TCPULSE_ERR_TRUNCATED_IP;
+	if (ip6h->version != 6 || sizeof(*ip6h) > pkt->l3_len)
+		return -TCPULSE_ERR_BAD_IP_HEADER;
+	pkt->family = TCPULSE_AF_INET6;
+	pkt->protocol = ip6h->nexthdr;
+	pkt->headers_len = sizeof(*ip6h);
+	__builtin_memcpy(pkt->saddr, &ip6h->saddr, 16);
+	__builtin_memcpy(pkt->daddr, &ip6h->daddr, 16);
+	/* TCP behind extension headers is rare for pod traffic; counted as IP traffic only. */
+	if (ip6h->nexthdr != IPPROTO_TCP)
+		return PARSE_IP;
+	return parse_tcp(pkt, l3 + sizeof(*ip6h), data_end);
+}
+
+/* Fills pkt from skb. Returns enum parse_result, or -enum tcpulse_error for a malformed packet. */
+static __always_inline int parse_packet(struct __sk_buff *skb, struct packet *pkt)
+{
+	void *data, *data_end;
+	__u32 linear_wanted;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP) && skb->protocol != bpf_htons(ETH_P_IPV6))
+		return PARSE_OTHER;
+	if (skb->len < ETH_HLEN)
+		return -TCPULSE_ERR_TRUNCATED_IP;
+	pkt->l3_len = skb->len - ETH_HLEN;
+
+	/* Headers are nearly always in the linear area on a veth; pull them in when they are not. */
+	linear_wanted = skb->len < MAX_HEADERS_LEN ? skb->len : MAX_HEADERS_LEN;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (data + linear_wanted > data_end) {
+		/* Invalidates packet pointers: reload them. */
+		bpf_skb_pull_data(skb, linear_wanted);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		return parse_ipv4(pkt, data + ETH_HLEN, data_end);
+	return parse_ipv6(pkt, data + ETH_HLEN, data_end);
+}
+
+#endif /* TCPULSE_PARSE_BPF_H */
