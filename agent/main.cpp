@@ -16,6 +16,7 @@
 #include "tc-bpf/lib/datapath_cleanup.h"
 #include "tc-bpf/lib/datapath_loader.h"
 #include "tc-bpf/lib/datapath_maps.h"
+#include "tc-bpf/lib/libbpf_log.h"
 
 namespace {
 
@@ -75,6 +76,10 @@ int main(int argc, char** argv) {
   }
   const AgentOptions& opts = std::get<AgentOptions>(parsed);
   PinLayout layout(opts.pin_dir);
+  // Verifier output and map reuse problems are worth seeing; libbpf's chatter is not.
+  set_libbpf_log([](LibbpfLevel level, const std::string& line) {
+    if (level == LibbpfLevel::Warn) log("libbpf: " + line);
+  });
 
   auto datapath = LoadedDatapath::load_and_pin(layout, {opts.flows_max});
   if (!datapath) {

@@ -8,6 +8,7 @@
 
 #include "cni-plugin/cni_commands.h"
 #include "cni-plugin/cni_request.h"
+#include "tc-bpf/lib/libbpf_log.h"
 
 namespace {
 
@@ -35,6 +36,10 @@ int main() {
   }
   const CniRequest& req = std::get<CniRequest>(parsed);
   PluginLog log(req.plugin.log_level, req.plugin.log_file);
+  // Our own errors say what failed; libbpf's lines are detail for debugging.
+  tcpulse::set_libbpf_log([&log](tcpulse::LibbpfLevel, const std::string& line) {
+    log.debug("libbpf: " + line);
+  });
 
   Outcome outcome;
   try {

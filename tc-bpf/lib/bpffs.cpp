@@ -43,8 +43,9 @@ Result<void> pin_new(int fd, const std::filesystem::path& path) {
 }
 
 Result<void> pin_replace(int fd, const std::filesystem::path& path) {
+  // bpffs refuses names containing '.', so the temporary name uses '_'.
   std::filesystem::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
+  tmp += "_tmp_" + std::to_string(::getpid());
   ::unlink(tmp.c_str());
   if (auto r = pin_new(fd, tmp); !r) return r;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {

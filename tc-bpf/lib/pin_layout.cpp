@@ -17,13 +17,13 @@ std::filesystem::path PinLayout::link(std::string_view container_id, std::string
 }
 
 std::string attachment_name(std::string_view container_id, std::string_view ifname) {
-  // bpffs names may not contain '/', and a name is at most 255 bytes; container ids are
-  // [a-zA-Z0-9_.-] in every runtime we know, anything else becomes '-'.
+  // bpffs names may contain neither '/' nor '.', and are at most 255 bytes; container ids are
+  // [a-zA-Z0-9_.-] in every runtime we know; anything else becomes '-'.
   auto clean = [](std::string_view in, size_t max) {
     std::string out;
     for (char c : in.substr(0, max)) {
       bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_' || c == '.' || c == '-';
+                c == '_' || c == '-';
       out += ok ? c : '-';
     }
     return out;

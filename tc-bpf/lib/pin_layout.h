@@ -3,7 +3,7 @@
 //   <base>/v<ABI>/maps/<map name>           maps, pinned by name by the agent
 //   <base>/v<ABI>/progs/{ingress,egress}    programs, pinned by the agent, attached by the plugin
 //   <base>/v<ABI>/links/<attachment>_{ingress,egress}   one tcx link per pod interface
-//   <base>/v<ABI>/lock                      flock'ed by writers (a regular bpffs dir fd)
+//   <base>/v<ABI>                           itself flock'ed by writers
 //
 // The ABI version in the path means an upgrade that changes the map layout never reuses old maps.
 #pragma once

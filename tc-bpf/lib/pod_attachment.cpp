@@ -144,8 +144,9 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
   if (!recorded) return removed;
 
   __u32 key = *recorded;
-  // A clsact filter (old kernels) has no pin: remove ours from the recorded veth.
-  for (TcHook hook : kTcHooks) (void)detach_clsact(*recorded, hook);
+  // Attached without link pins means clsact (old kernels): remove our filters from the veth.
+  if (!removed)
+    for (TcHook hook : kTcHooks) (void)detach_clsact(*recorded, hook);
   if (auto r = maps->pods.erase(key); !r) return r.error();
   if (auto r = maps->pod_traffic.erase(key); !r) return r.error();
   return true;
