@@ -66,6 +66,16 @@ const std::vector<std::string>& supported_versions() {
   return versions;
 }
 
+std::string config_version(std::string_view stdin_text) {
+  if (stdin_text.size() > kMaxConfigBytes) return "";
+  auto doc = json::parse(stdin_text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return "";
+  auto v = doc.find("cniVersion");
+  return v != doc.end() && v->is_string() && version_supported(v->get<std::string>())
+             ? v->get<std::string>()
+             : "";
+}
+
 std::map<std::string, std::string> parse_cni_args(std::string_view text) {
   std::map<std::string, std::string> out;
   while (!text.empty()) {

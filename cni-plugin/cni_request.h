@@ -51,7 +51,10 @@ const std::vector<std::string>& supported_versions();
 // around keys and values is trimmed.
 std::map<std::string, std::string> parse_cni_args(std::string_view text);
 
-// Parses and validates a whole request. `cni_version` in a returned error is best effort.
+// The cniVersion of a network config if it has a readable one, else "" (for error results).
+std::string config_version(std::string_view stdin_text);
+
+// Parses and validates a whole request.
 std::variant<CniRequest, CniError> parse_request(const EnvLookup& env, std::string_view stdin_text);
 
 }  // namespace tcpulse::cni

@@ -31,7 +31,7 @@ int main() {
   auto parsed = parse_request([](const char* name) { return std::getenv(name); }, input);
   if (auto* err = std::get_if<CniError>(&parsed)) {
     std::fprintf(stderr, "tcpulse: %s %s\n", err->msg.c_str(), err->details.c_str());
-    std::cout << error_json(*err, "") << std::endl;
+    std::cout << error_json(*err, config_version(input)) << std::endl;
     return 1;
   }
   const CniRequest& req = std::get<CniRequest>(parsed);

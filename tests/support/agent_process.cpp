@@ -1,0 +1,83 @@
+#include "tests/support/agent_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/http_get.h"
+
+namespace tcpulse::test {
+
+std::filesystem::path agent_binary() { return TCPULSE_BIN_DIR "/tcpulse-agent"; }
+std::filesystem::path plugin_binary() { return TCPULSE_BIN_DIR "/tcpulse"; }
+std::filesystem::path source_dir() { return TCPULSE_SOURCE_DIR; }
+
+AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,
+                           std::vector<std::string> extra_args) {
+  char tmpl[] = "/tmp/tcpulse-agent-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  std::vector<std::string> args = {agent_binary().string(), "--listen", "127.0.0.1:0",
+                                   "--pin-dir", pin_dir.string(), "--ready-file",
+                                   (dir_ / "ready").string()};
+  if (cleanup_on_exit) args.push_back("--cleanup-on-exit");
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    int log = open((dir_ / "agent.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(log, 1);
+    dup2(log, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+}
+
+void AgentProcess::wait_ready() {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream ready(dir_ / "ready");
+    if (ready >> address_) return;
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("tcpulse-agent exited early:\n" + log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("tcpulse-agent not ready after 20 s:\n" + log());
+}
+
+std::string AgentProcess::get(const std::string& target) const { return http_get(address_, target); }
+
+int AgentProcess::stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string AgentProcess::log() const {
+  std::ifstream in(dir_ / "agent.log");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+AgentProcess::~AgentProcess() {
+  stop();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+}  // namespace tcpulse::test

@@ -1,0 +1,39 @@
+// AgentProcess: a tcpulse-agent started by a test, on an ephemeral loopback port and its own pin
+// dir, by default with --cleanup-on-exit. Stopped (by its pid) when the object goes away.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace tcpulse::test {
+
+class AgentProcess {
+ public:
+  explicit AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit = true,
+                        std::vector<std::string> extra_args = {});
+  ~AgentProcess();
+  AgentProcess(const AgentProcess&) = delete;
+  AgentProcess& operator=(const AgentProcess&) = delete;
+
+  // Waits until the agent serves; throws with its log if it exits or takes longer than 20 s.
+  void wait_ready();
+  const std::string& address() const { return address_; }
+  std::string get(const std::string& target) const;
+  // SIGTERM and wait; returns the exit status.
+  int stop();
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::filesystem::path dir_;
+  std::string address_;
+};
+
+std::filesystem::path agent_binary();
+std::filesystem::path plugin_binary();
+std::filesystem::path source_dir();
+
+}  // namespace tcpulse::test

@@ -1,0 +1,19 @@
+// A TCP transfer of an exact number of bytes between two network namespaces: a server thread in
+// one receives until EOF, a client thread in the other connects and sends. Plain sockets, so the
+// byte count is known independently of tcpulse.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tcpulse::test {
+
+struct TransferResult {
+  uint64_t received = 0;
+  uint16_t client_port = 0;  // the client's ephemeral port, to find its flow
+};
+
+TransferResult tcp_transfer(const std::string& server_netns, const std::string& server_ip,
+                            uint16_t port, const std::string& client_netns, uint64_t bytes);
+
+}  // namespace tcpulse::test

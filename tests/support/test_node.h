@@ -1,0 +1,46 @@
+// TestNode: a throwaway local "node" for integration tests — a bridge network whose conflist
+// chains tcpulse after the real bridge + host-local plugins, pods as network namespaces created
+// the way a runtime does it (hack/lib/cni-chain.sh), all names unique to this process. The
+// destructor DELs remaining pods and removes namespaces, bridge, IPAM and cache dirs, even when
+// the test failed.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace tcpulse::test {
+
+struct TestPod {
+  std::string name;
+  std::string container_id;
+  std::string netns_name;
+  std::string netns_path;
+  std::string ip;
+};
+
+class TestNode {
+ public:
+  // tcpulse_config: extra keys merged into the tcpulse entry of the conflist (JSON object text).
+  explicit TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_config = "{}");
+  ~TestNode();
+  TestNode(const TestNode&) = delete;
+  TestNode& operator=(const TestNode&) = delete;
+
+  const TestPod& add_pod(const std::string& name, const std::string& pod_namespace = "default");
+  void del_pod(const std::string& name);
+  std::string check_pod(const std::string& name);  // CHECK's output; throws on failure
+  const std::filesystem::path& conflist() const { return conflist_; }
+  std::map<std::string, std::string> chain_env() const;
+  const std::string& bridge() const { return bridge_; }
+
+ private:
+  std::string cni_args(const TestPod& pod, const std::string& pod_namespace) const;
+  std::string id_;
+  std::string bridge_;
+  std::filesystem::path dir_;
+  std::filesystem::path conflist_;
+  std::map<std::string, TestPod> pods_;
+};
+
+}  // namespace tcpulse::test

@@ -1,0 +1,44 @@
+// tcpulse-agent flags: good ones parse, bad ones are refused with a message before anything runs.
+#include "agent/agent_options.h"
+
+#include <gtest/gtest.h>
+
+namespace tcpulse::agent {
+namespace {
+
+std::variant<AgentOptions, UsageError> parse(std::vector<std::string> args) { return parse_options(args); }
+
+TEST(AgentOptions, Defaults) {
+  auto o = std::get<AgentOptions>(parse({}));
+  EXPECT_EQ(o.listen_host, "0.0.0.0");
+  EXPECT_EQ(o.listen_port, 9965);
+  EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/tcpulse");
+  EXPECT_FALSE(o.cleanup_on_exit);
+}
+
+TEST(AgentOptions, ParsesEveryFlag) {
+  auto o = std::get<AgentOptions>(parse({"--listen", "[::1]:9100", "--pin-dir=/sys/fs/bpf/t",
+                                         "--flows-max", "2048", "--cleanup-on-exit",
+                                         "--ready-file", "/tmp/r"}));
+  EXPECT_EQ(o.listen_host, "::1");
+  EXPECT_EQ(o.listen_port, 9100);
+  EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/t");
+  EXPECT_EQ(o.flows_max, 2048u);
+  EXPECT_TRUE(o.cleanup_on_exit);
+  EXPECT_EQ(o.ready_file, "/tmp/r");
+}
+
+TEST(AgentOptions, BadFlagsHaveAMessage) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"--listen", "9965"}, {"--listen", "host:99999"}, {"--listen", ":80"},
+           {"--listen"}, {"--pin-dir", "relative"}, {"--flows-max", "10"},
+           {"--flows-max", "12abc"}, {"--frobnicate"}, {"extra"}}) {
+    auto r = parse(args);
+    ASSERT_TRUE(std::holds_alternative<UsageError>(r)) << args[0];
+    EXPECT_FALSE(std::get<UsageError>(r).message.empty()) << args[0];
+  }
+  EXPECT_TRUE(std::get<UsageError>(parse({"--help"})).message.empty());
+}
+
+}  // namespace
+}  // namespace tcpulse::agent
