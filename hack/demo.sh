@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# tcpulse on a local "node": three pods (network namespaces) wired by the real bridge + host-local
+# CNI plugins with tcpulse chained after them, invoked exactly as a container runtime does; the
+# agent running; real TCP traffic between the pods; and what the agent exports, per pod.
+# Everything it creates is removed on exit and on Ctrl-C.
+#
+#   sudo ./hack/demo.sh           # run, print, and (on a terminal) wait for Enter before cleaning up
+#   TCPULSE_DEMO_PORT=9970 ...    # the agent's port on 127.0.0.1 (default 9965)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ $EUID -eq 0 ]] || { echo "demo.sh: run as root (sudo ./hack/demo.sh)" >&2; exit 1; }
+
+./hack/deps.sh
+./hack/build.sh >/dev/null
+
+repo=$(pwd)
+port=${TCPULSE_DEMO_PORT:-9965}
+work=$(mktemp -d /tmp/tcpulse-demo-XXXXXX)
+pin_dir=/sys/fs/bpf/tcpulse-demo-$$
+bridge=tcpdemo$(($$ % 100000))
+pods=(frontend backend db)
+export CNI_PATH=/usr/lib/cni:$repo/build/bin CNI_CACHE_DIR=$work/cache
+agent_pid=""
+server_pids=()
+
+cleanup() {
+	trap - EXIT INT TERM
+	echo
+	echo "== cleaning up"
+	for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for p in "${pods[@]}"; do
+		if [[ -e /run/netns/tcpulse-demo-$p-$$ ]]; then
+			./hack/lib/cni-chain.sh DEL "$work/net.conflist" "demo-$p-$$" /run/netns/tcpulse-demo-$p-$$ eth0 \
+				"IgnoreUnknown=1" >/dev/null 2>&1 || true
+			ip netns del "tcpulse-demo-$p-$$" 2>/dev/null || true
+		fi
+	done
+	ip link del "$bridge" 2>/dev/null || true
+	if [[ -n "$agent_pid" ]]; then
+		kill -TERM "$agent_pid" 2>/dev/null || true
+		wait "$agent_pid" 2>/dev/null || true
+	fi
+	rm -rf "$pin_dir" "$work"
+	echo "   removed pods, bridge, agent and pins"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# 10.250.x.0/24 unless taken on this machine.
+subnet=10.250.$(($$ % 250)).0/24
+cat >"$work/net.conflist" <<JSON
+{
+  "cniVersion": "1.0.0",
+  "name": "tcpulse-demo",
+  "plugins": [
+    {"type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": false,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "$subnet"}]], "dataDir": "$work/ipam"}},
+    {"type": "tcpulse", "pinDir": "$pin_dir"}
+  ]
+}
+JSON
+
+echo "== starting tcpulse-agent on 127.0.0.1:$port"
+./build/bin/tcpulse-agent --listen "127.0.0.1:$port" --pin-dir "$pin_dir" --cleanup-on-exit \
+	--ready-file "$work/ready" 2>"$work/agent.log" &
+agent_pid=$!
+for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
+[[ -s "$work/ready" ]] || { cat "$work/agent.log"; echo "agent did not start" >&2; exit 1; }
+url="http://$(cat "$work/ready")"
+
+echo "== creating pods: bridge + host-local, tcpulse chained (CNI ADD as a runtime sends it)"
+declare -A ip
+for p in "${pods[@]}"; do
+	ip netns add "tcpulse-demo-$p-$$"
+	result=$(./hack/lib/cni-chain.sh ADD "$work/net.conflist" "demo-$p-$$" "/run/netns/tcpulse-demo-$p-$$" eth0 \
+		"IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$p;K8S_POD_UID=$(cat /proc/sys/kernel/random/uuid)")
+	ip[$p]=$(jq -r '.ips[0].address' <<<"$result" | cut -d/ -f1)
+	printf "   %-9s %s\n" "$p" "${ip[$p]}"
+done
+
+# transfer FROM TO BYTES PORT: exactly BYTES of payload from pod FROM to pod TO, read to the end
+# by the receiver (tcp-transfer reports what arrived; that is the ground truth below).
+declare -A sent_port sent_bytes
+transfer() {
+	local out
+	out=$(./build/bin/tcp-transfer "/run/netns/tcpulse-demo-$2-$$" "${ip[$2]}" "$4" \
+		"/run/netns/tcpulse-demo-$1-$$" "$3")
+	sent_port[$1-$2]=$(jq -r .client_port <<<"$out")
+	sent_bytes[$1-$2]=$(jq -r .received <<<"$out")
+	printf "   %-9s -> %-9s %'12d bytes delivered\n" "$1" "$2" "${sent_bytes[$1-$2]}"
+}
+echo "== driving TCP traffic"
+transfer frontend backend 20000000 5201
+transfer backend db 5000000 5202
+transfer frontend db 1000000 5203
+
+# metric NAME POD DIRECTION: one value from the agent's /metrics.
+metrics=$(curl -sf "$url/metrics")
+metric() {
+	awk -v name="$1" -v pod="$2" -v dir="$3" '
+		index($0, name "{") == 1 && index($0, "pod=\"" pod "\"") && index($0, "direction=\"" dir "\"") { print $NF }
+	' <<<"$metrics"
+}
+echo
+echo "== per pod, as exported on $url/metrics (direction from the pod's view)"
+printf "   %-10s %14s %16s %14s %16s\n" POD "EGRESS PKTS" "EGRESS BYTES" "INGRESS PKTS" "INGRESS BYTES"
+for p in "${pods[@]}"; do
+	printf "   %-10s %'14.0f %'16.0f %'14.0f %'16.0f\n" "$p" \
+		"$(metric tcpulse_packets_total "$p" egress)" "$(metric tcpulse_bytes_total "$p" egress)" \
+		"$(metric tcpulse_packets_total "$p" ingress)" "$(metric tcpulse_bytes_total "$p" ingress)"
+done
+echo
+echo "== each transfer's connection, from $url/flows (TCP payload bytes, both ends)"
+flows=$(curl -sf "$url/flows")
+printf "   %-20s %14s %18s %18s\n" TRANSFER DELIVERED "SENDER SAW (EGR)" "RECEIVER SAW (ING)"
+for t in frontend-backend backend-db frontend-db; do
+	from=${t%-*} to=${t#*-} cport=${sent_port[$t]}
+	out=$(jq --arg p "$from" --argjson c "$cport" '[.[] | select(.pod == $p and .local_port == $c) | .payload_bytes.egress] | add' <<<"$flows")
+	in=$(jq --arg p "$to" --argjson c "$cport" '[.[] | select(.pod == $p and .remote_port == $c) | .payload_bytes.ingress] | add' <<<"$flows")
+	printf "   %-20s %'14d %'18d %'18d\n" "$from -> $to" "${sent_bytes[$t]}" "$out" "$in"
+done
+echo
+echo "Scrape it:  curl $url/metrics    (also $url/pods, $url/flows, $url/healthz)"
+if [[ -t 0 ]]; then
+	read -r -p "Press Enter (or Ctrl-C) to clean up... " _ || true
+fi
