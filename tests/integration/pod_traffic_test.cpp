@@ -2,12 +2,16 @@
 // chained after them, real TCP traffic of a known size, and what the agent exports about it.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "tc-bpf/lib/pin_layout.h"
 #include "tests/support/agent_process.h"
+#include "tests/support/command.h"
 #include "tests/support/privileges.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/tcp_transfer.h"
@@ -156,6 +160,55 @@ TEST_F(PodTraffic, CountersSurviveAnAgentRestart) {
   EXPECT_GE(after, before + 200'000);
   EXPECT_LE(after, before + 200'000 + 20'000);  // headers of ~200 packets, not a double count
   node.check_pod("a");  // still attached after the restart
+}
+
+TEST_F(PodTraffic, ClsactFallbackCountsAndDetaches) {
+  // The path for kernels without tcx (< 6.6), forced here: cls_bpf filters instead of links.
+  AgentProcess agent(unique_pin_dir());
+  agent.wait_ready();
+  TestNode node(unique_pin_dir(), R"({"attachMode": "tc"})");
+  const TestPod a = node.add_pod("a");
+  const TestPod b = node.add_pod("b");
+  EXPECT_EQ(tcpulse_tcx_links(), links_before_);  // no tcx links were made
+  EXPECT_TRUE(std::filesystem::is_empty(PinLayout(unique_pin_dir()).links_dir()));
+  node.check_pod("a");
+
+  auto pods = json::parse(agent.get("/pods"));
+  ASSERT_EQ(pods.size(), 2u);
+  std::string host_veth_a;
+  for (const auto& p : pods)
+    if (p["pod"] == "a") host_veth_a = std::to_string(p["host_ifindex"].get<int>());
+  auto filters = [&](const char* hook) {
+    char name[IF_NAMESIZE] = {};
+    if_indextoname(std::stoi(host_veth_a), name);
+    return run_command({"tc", "filter", "show", "dev", name, hook}).out;
+  };
+  EXPECT_NE(filters("ingress").find("tcpulse_ingress"), std::string::npos) << filters("ingress");
+  EXPECT_NE(filters("egress").find("tcpulse_egress"), std::string::npos) << filters("egress");
+
+  constexpr uint64_t kBytes = 400'000;
+  auto transfer = tcp_transfer(b.netns_path, b.ip, 7073, a.netns_path, kBytes);
+  ASSERT_EQ(transfer.received, kBytes);
+  auto flows = json::parse(agent.get("/flows"));
+  bool seen = false;
+  for (const auto& f : flows)
+    if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
+      EXPECT_EQ(f["payload_bytes"]["egress"], kBytes);
+      seen = true;
+    }
+  EXPECT_TRUE(seen) << flows.dump(1);
+
+  // DEL removes our filters from a veth that still exists (bridge's DEL comes after ours).
+  std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
+  auto conf = json::parse(std::ifstream(node.conflist()));
+  conf["plugins"].erase(0);  // only tcpulse: keep the veth so we can look at it
+  std::filesystem::path only_tcpulse = node.conflist().parent_path() / "tcpulse-only.conflist";
+  std::ofstream(only_tcpulse) << conf.dump();
+  run_checked({chain, "DEL", only_tcpulse.string(), a.container_id, a.netns_path, "eth0", "IgnoreUnknown=1"},
+              "", node.chain_env());
+  EXPECT_EQ(filters("ingress").find("tcpulse_ingress"), std::string::npos) << filters("ingress");
+  EXPECT_EQ(filters("egress").find("tcpulse_egress"), std::string::npos);
+  EXPECT_EQ(json::parse(agent.get("/pods")).size(), 1u);
 }
 
 }  // namespace
