@@ -5,6 +5,8 @@
 # source includes (a stale skeleton is a silent ABI bug).
 find_program(BPF_CLANG clang REQUIRED)
 find_program(BPFTOOL bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
+# clang -target bpf needs the multiarch include dir for <asm/...>.
+execute_process(COMMAND uname -m OUTPUT_VARIABLE BPF_ARCH OUTPUT_STRIP_TRAILING_WHITESPACE)
 
 function(tcpulse_bpf_skeleton target)
   cmake_parse_arguments(ARG "" "SOURCE;NAME;HEADER" "DEFINES" ${ARGN})
@@ -14,11 +16,10 @@ function(tcpulse_bpf_skeleton target)
   foreach(d ${ARG_DEFINES})
     list(APPEND defs -D${d})
   endforeach()
-  execute_process(COMMAND uname -m OUTPUT_VARIABLE arch OUTPUT_STRIP_TRAILING_WHITESPACE)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -target bpf -g -O2 -Wall -Werror ${defs}
-            -I${PROJECT_SOURCE_DIR}/tc-bpf/include -I/usr/include/${arch}-linux-gnu
+            -I${PROJECT_SOURCE_DIR}/tc-bpf/include -I/usr/include/${BPF_ARCH}-linux-gnu
             -MD -MF ${obj}.d -c ${src} -o ${obj}
     DEPENDS ${src}
     DEPFILE ${obj}.d

@@ -12,79 +12,31 @@ cd "$(dirname "$0")/.."
 
 ./hack/deps.sh
 ./hack/build.sh >/dev/null
+source hack/lib/local-node.sh
 
-repo=$(pwd)
-port=${TCPULSE_DEMO_PORT:-9965}
-work=$(mktemp -d /tmp/tcpulse-demo-XXXXXX)
-pin_dir=/sys/fs/bpf/tcpulse-demo-$$
-bridge=tcpdemo$(($$ % 100000))
 pods=(frontend backend db)
-export CNI_PATH=/usr/lib/cni:$repo/build/bin CNI_CACHE_DIR=$work/cache
-agent_pid=""
-server_pids=()
-
-cleanup() {
-	trap - EXIT INT TERM
-	echo
-	echo "== cleaning up"
-	for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for p in "${pods[@]}"; do
-		if [[ -e /run/netns/tcpulse-demo-$p-$$ ]]; then
-			./hack/lib/cni-chain.sh DEL "$work/net.conflist" "demo-$p-$$" /run/netns/tcpulse-demo-$p-$$ eth0 \
-				"IgnoreUnknown=1" >/dev/null 2>&1 || true
-			ip netns del "tcpulse-demo-$p-$$" 2>/dev/null || true
-		fi
-	done
-	ip link del "$bridge" 2>/dev/null || true
-	if [[ -n "$agent_pid" ]]; then
-		kill -TERM "$agent_pid" 2>/dev/null || true
-		wait "$agent_pid" 2>/dev/null || true
-	fi
-	rm -rf "$pin_dir" "$work"
-	echo "   removed pods, bridge, agent and pins"
-}
-trap cleanup EXIT
+trap 'echo; echo "== cleaning up"; node_cleanup; echo "   removed pods, bridge, agent and pins"' EXIT
 trap 'exit 130' INT TERM
 
-# 10.250.x.0/24 unless taken on this machine.
-subnet=10.250.$(($$ % 250)).0/24
-cat >"$work/net.conflist" <<JSON
-{
-  "cniVersion": "1.0.0",
-  "name": "tcpulse-demo",
-  "plugins": [
-    {"type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": false,
-     "ipam": {"type": "host-local", "ranges": [[{"subnet": "$subnet"}]], "dataDir": "$work/ipam"}},
-    {"type": "tcpulse", "pinDir": "$pin_dir"}
-  ]
-}
-JSON
-
-echo "== starting tcpulse-agent on 127.0.0.1:$port"
-./build/bin/tcpulse-agent --listen "127.0.0.1:$port" --pin-dir "$pin_dir" --cleanup-on-exit \
-	--ready-file "$work/ready" 2>"$work/agent.log" &
-agent_pid=$!
-for _ in $(seq 100); do [[ -s "$work/ready" ]] && break; sleep 0.1; done
-[[ -s "$work/ready" ]] || { cat "$work/agent.log"; echo "agent did not start" >&2; exit 1; }
-url="http://$(cat "$work/ready")"
+node_init demo
+echo "== starting tcpulse-agent on 127.0.0.1:${TCPULSE_DEMO_PORT:-9965}"
+node_start_agent "${TCPULSE_DEMO_PORT:-9965}"
+url=$NODE_URL
 
 echo "== creating pods: bridge + host-local, tcpulse chained (CNI ADD as a runtime sends it)"
-declare -A ip
 for p in "${pods[@]}"; do
-	ip netns add "tcpulse-demo-$p-$$"
-	result=$(./hack/lib/cni-chain.sh ADD "$work/net.conflist" "demo-$p-$$" "/run/netns/tcpulse-demo-$p-$$" eth0 \
-		"IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$p;K8S_POD_UID=$(cat /proc/sys/kernel/random/uuid)")
-	ip[$p]=$(jq -r '.ips[0].address' <<<"$result" | cut -d/ -f1)
-	printf "   %-9s %s\n" "$p" "${ip[$p]}"
+	node_add_pod "$p" demo
+	printf "   %-9s %s\n" "$p" "${NODE_IP[$p]}"
 done
 
 # transfer FROM TO BYTES PORT: exactly BYTES of payload from pod FROM to pod TO, read to the end
-# by the receiver (tcp-transfer reports what arrived; that is the ground truth below).
+# by the receiver (tcp-transfer reports what arrived; that is the ground truth below). Not iperf3
+# -n: its server may close the data connection before reading all the client wrote.
 declare -A sent_port sent_bytes
 transfer() {
 	local out
-	out=$(./build/bin/tcp-transfer "/run/netns/tcpulse-demo-$2-$$" "${ip[$2]}" "$4" \
-		"/run/netns/tcpulse-demo-$1-$$" "$3")
+	out=$(./build/bin/tcp-transfer "/run/netns/$NODE_NAME-$2" "${NODE_IP[$2]}" "$4" \
+		"/run/netns/$NODE_NAME-$1" "$3")
 	sent_port[$1-$2]=$(jq -r .client_port <<<"$out")
 	sent_bytes[$1-$2]=$(jq -r .received <<<"$out")
 	printf "   %-9s -> %-9s %'12d bytes delivered\n" "$1" "$2" "${sent_bytes[$1-$2]}"
@@ -119,6 +71,8 @@ for t in frontend-backend backend-db frontend-db; do
 	in=$(jq --arg p "$to" --argjson c "$cport" '[.[] | select(.pod == $p and .remote_port == $c) | .payload_bytes.ingress] | add' <<<"$flows")
 	printf "   %-20s %'14d %'18d %'18d\n" "$from -> $to" "${sent_bytes[$t]}" "$out" "$in"
 done
+echo "   (a veth sees retransmitted segments too: under bulk load the kernel may drop and TCP resend,"
+echo "    so what the veths saw can exceed what was delivered, never fall short of it)"
 echo
 echo "Scrape it:  curl $url/metrics    (also $url/pods, $url/flows, $url/healthz)"
 if [[ -t 0 ]]; then

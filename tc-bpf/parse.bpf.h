@@ -94,11 +94,21 @@ static __always_inline int parse_ipv6(struct packet *pkt, void *l3, void *data_e
 	return parse_tcp(pkt, l3 + sizeof(*ip6h), data_end);
 }
 
+static __always_inline int parse_linear(struct __sk_buff *skb, struct packet *pkt)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP))
+		return parse_ipv4(pkt, data + ETH_HLEN, data_end);
+	return parse_ipv6(pkt, data + ETH_HLEN, data_end);
+}
+
 /* Fills pkt from skb. Returns enum parse_result, or -enum tcpulse_error for a malformed packet. */
 static __always_inline int parse_packet(struct __sk_buff *skb, struct packet *pkt)
 {
-	void *data, *data_end;
-	__u32 linear_wanted;
+	__u32 linear, wanted;
+	int ret;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP) && skb->protocol != bpf_htons(ETH_P_IPV6))
 		return PARSE_OTHER;
@@ -106,20 +116,17 @@ static __always_inline int parse_packet(struct __sk_buff *skb, struct packet *pk
 		return -TCPULSE_ERR_TRUNCATED_IP;
 	pkt->l3_len = skb->len - ETH_HLEN;
 
-	/* Headers are nearly always in the linear area on a veth; pull them in when they are not. */
-	linear_wanted = skb->len < MAX_HEADERS_LEN ? skb->len : MAX_HEADERS_LEN;
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	if (data + linear_wanted > data_end) {
-		/* Invalidates packet pointers: reload them. */
-		bpf_skb_pull_data(skb, linear_wanted);
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-	}
-
-	if (skb->protocol == bpf_htons(ETH_P_IP))
-		return parse_ipv4(pkt, data + ETH_HLEN, data_end);
-	return parse_ipv6(pkt, data + ETH_HLEN, data_end);
+	ret = parse_linear(skb, pkt);
+	if (ret != -TCPULSE_ERR_TRUNCATED_IP && ret != -TCPULSE_ERR_TRUNCATED_TCP)
+		return ret;
+	/* The headers may lie past the linear area (rare on a veth) rather than past the packet's
+	 * end. Only then pull them in: a pull can copy, so never on the common path. */
+	linear = skb->data_end - skb->data;
+	wanted = skb->len < MAX_HEADERS_LEN ? skb->len : MAX_HEADERS_LEN;
+	if (linear >= wanted)
+		return ret;
+	bpf_skb_pull_data(skb, wanted);
+	return parse_linear(skb, pkt);
 }
 
 #endif /* TCPULSE_PARSE_BPF_H */
