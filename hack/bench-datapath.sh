@@ -18,11 +18,15 @@ rounds=${1:-5} seconds=${2:-5}
 source hack/lib/local-node.sh
 
 stats_before=$(sysctl -n kernel.bpf_stats_enabled)
+# tc's object loader creates these bpffs dirs; remove them afterwards only if we caused them.
+iproute_dirs=()
+for d in tc ip xdp; do [[ -e /sys/fs/bpf/$d ]] || iproute_dirs+=("/sys/fs/bpf/$d"); done
 iperf_pid=""
 cleanup() {
 	[[ -n "$iperf_pid" ]] && kill "$iperf_pid" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$stats_before"
 	node_cleanup
+	for d in "${iproute_dirs[@]}"; do rmdir "$d/globals" "$d" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

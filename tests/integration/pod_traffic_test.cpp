@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tc-bpf/lib/pin_layout.h"
+#include "tc-bpf/lib/tc_attach.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
 #include "tests/support/privileges.h"
@@ -35,15 +36,9 @@ int tcpulse_tcx_links() {
     if (fd < 0) continue;
     bpf_link_info info{};
     __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == 11 /* TCX */) {
-      int pfd = bpf_prog_get_fd_by_id(info.prog_id);
-      bpf_prog_info pinfo{};
-      __u32 plen = sizeof(pinfo);
-      if (pfd >= 0 && bpf_obj_get_info_by_fd(pfd, &pinfo, &plen) == 0 &&
-          std::string(pinfo.name).rfind("tcpulse_", 0) == 0)
-        count++;
-      if (pfd >= 0) close(pfd);
-    }
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == 11 /* TCX */ &&
+        is_tcpulse_prog(info.prog_id))
+      count++;
     close(fd);
   }
   return count;
@@ -209,6 +204,40 @@ TEST_F(PodTraffic, ClsactFallbackCountsAndDetaches) {
   EXPECT_EQ(filters("ingress").find("tcpulse_ingress"), std::string::npos) << filters("ingress");
   EXPECT_EQ(filters("egress").find("tcpulse_egress"), std::string::npos);
   EXPECT_EQ(json::parse(agent.get("/pods")).size(), 1u);
+}
+
+TEST_F(PodTraffic, DelSucceedsWhenTheSandboxIsAlreadyGone) {
+  AgentProcess agent(unique_pin_dir());
+  agent.wait_ready();
+  TestNode node(unique_pin_dir());
+  const TestPod a = node.add_pod("a");
+  const TestPod b = node.add_pod("b");
+  ASSERT_EQ(tcpulse_tcx_links(), links_before_ + 4);
+
+  // The runtime lost the sandbox: the netns, and with it the veth pair, vanish before DEL.
+  run_checked({"ip", "netns", "del", a.netns_name});
+  std::string plugin = plugin_binary().string();
+  auto del = [&](const TestPod& pod, const std::string& netns) {
+    // tcpulse alone, as the runtime calls it: no prevResult (a lost cache), maybe no netns.
+    return run_command({plugin},
+                       R"({"cniVersion":"1.0.0","name":"n","type":"tcpulse","pinDir":")" +
+                           unique_pin_dir().string() + "\"}",
+                       {{"CNI_COMMAND", "DEL"}, {"CNI_CONTAINERID", pod.container_id},
+                        {"CNI_NETNS", netns}, {"CNI_IFNAME", "eth0"}, {"CNI_PATH", "/usr/lib/cni"}});
+  };
+  auto r = del(a, "");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(del(a, a.netns_path).exit_code, 0);  // again, with the now-missing netns path
+  auto pods = json::parse(agent.get("/pods"));
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]["pod"], "b");  // the other pod is untouched
+  EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 2);
+  PinLayout layout(unique_pin_dir());
+  for (TcHook hook : kTcHooks) {
+    EXPECT_FALSE(std::filesystem::exists(layout.link(a.container_id, "eth0", hook)));
+    EXPECT_TRUE(std::filesystem::exists(layout.link(b.container_id, "eth0", hook)));
+  }
+  node.check_pod("b");
 }
 
 }  // namespace
