@@ -26,7 +26,10 @@ cleanup() {
 	[[ -n "$iperf_pid" ]] && kill "$iperf_pid" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$stats_before"
 	node_cleanup
-	for d in "${iproute_dirs[@]}"; do rmdir "$d/globals" "$d" 2>/dev/null || true; done
+	# ip and xdp are symlinks to tc; tc holds an empty globals dir.
+	for d in "${iproute_dirs[@]}"; do
+		if [[ -L "$d" ]]; then rm -f "$d"; else rmdir "$d/globals" "$d" 2>/dev/null || true; fi
+	done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
