@@ -36,10 +36,13 @@ bool parse_listen(const std::string& text, AgentOptions& out) {
 
 std::string usage() {
   return "usage: tcpulse-agent [--listen ADDR:PORT] [--pin-dir DIR] [--flows-max N]\n"
+         "                     [--state-dir DIR] [--reconcile-interval S]\n"
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
          "  --flows-max N       flow table entries, 1024..4194304 (default 65536)\n"
+         "  --state-dir DIR     the CNI plugin's queue of pods to attach (default /run/tcpulse)\n"
+         "  --reconcile-interval S  seconds between reconciliations, 1..3600 (default 10)\n"
          "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
          "  --ready-file FILE   write the bound address here once serving\n";
 }
@@ -75,6 +78,13 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
     } else if (flag == "--flows-max") {
       if (!take_value() || !parse_number<uint32_t>(value, opts.flows_max, 1024, 4194304))
         return UsageError{"--flows-max wants a number from 1024 to 4194304, got '" + value + "'"};
+    } else if (flag == "--state-dir") {
+      if (!take_value() || value.empty() || value[0] != '/')
+        return UsageError{"--state-dir wants an absolute path, got '" + value + "'"};
+      opts.state_dir = value;
+    } else if (flag == "--reconcile-interval") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.reconcile_interval_s, 1, 3600))
+        return UsageError{"--reconcile-interval wants seconds from 1 to 3600, got '" + value + "'"};
     } else if (flag == "--ready-file") {
       if (!take_value() || value.empty()) return UsageError{"--ready-file wants a path"};
       opts.ready_file = value;

@@ -19,6 +19,10 @@ struct AgentOptions {
   bool cleanup_on_exit = false;
   // Written with the bound address once the datapath is pinned and /metrics answers.
   std::filesystem::path ready_file;
+  // Where the CNI plugin queues pods it could not attach (its "stateDir").
+  std::filesystem::path state_dir = "/run/tcpulse";
+  // Seconds between reconciliations (queued pods, vanished veths); also run at start.
+  uint32_t reconcile_interval_s = 10;
 };
 
 struct UsageError {

@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "agent/agent_options.h"
 #include "agent/http_server.h"
@@ -17,6 +18,7 @@
 #include "tc-bpf/lib/datapath_loader.h"
 #include "tc-bpf/lib/datapath_maps.h"
 #include "tc-bpf/lib/libbpf_log.h"
+#include "tc-bpf/lib/reconciler.h"
 
 namespace {
 
@@ -47,6 +49,25 @@ std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
        }},
       {"/healthz", [](const std::string&) { return HttpResponse{200, "text/plain", "ok\n"}; }},
   };
+}
+
+void log_reconcile(const ReconcileReport& r) {
+  if (r.attached || r.dropped_pending || r.collected || r.unpinned_links)
+    log("reconciled: attached " + std::to_string(r.attached) + " queued pods, dropped " +
+        std::to_string(r.dropped_pending) + " whose veth is gone, collected " +
+        std::to_string(r.collected) + " vanished pods, unpinned " +
+        std::to_string(r.unpinned_links) + " defunct links");
+  for (const auto& p : r.problems) log("reconcile: " + p);
+}
+
+// Reconciles now, then every interval on the event loop.
+void schedule_reconcile(boost::asio::steady_timer& timer, const PinLayout& layout,
+                        const AgentOptions& opts) {
+  log_reconcile(reconcile(layout, opts.state_dir));
+  timer.expires_after(std::chrono::seconds(opts.reconcile_interval_s));
+  timer.async_wait([&timer, &layout, &opts](const boost::system::error_code& ec) {
+    if (!ec) schedule_reconcile(timer, layout, opts);
+  });
 }
 
 bool write_ready_file(const std::filesystem::path& path, const std::string& address) {
@@ -94,6 +115,9 @@ int main(int argc, char** argv) {
   log("datapath pinned under " + layout.root().string());
 
   boost::asio::io_context io;
+  // Pods created while no agent ran are attached before the first scrape can miss them.
+  boost::asio::steady_timer reconcile_timer(io);
+  schedule_reconcile(reconcile_timer, layout, opts);
   auto server = HttpServer::start(io, opts.listen_host, opts.listen_port, routes(maps.value()));
   if (!server) {
     log("cannot serve: " + server.error().describe());
@@ -113,6 +137,7 @@ int main(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     log(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
     server.value()->stop();
+    reconcile_timer.cancel();
     io.stop();
   });
   io.run();
@@ -123,6 +148,8 @@ int main(int argc, char** argv) {
       log("cleanup failed: " + r.error().describe());
       return 1;
     }
+    std::error_code ec;
+    std::filesystem::remove_all(opts.state_dir / "pending", ec);
     log("detached all pods and removed " + layout.root().string());
   }
   return 0;

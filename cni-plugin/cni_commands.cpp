@@ -5,6 +5,7 @@
 #include "cni-plugin/host_veth.h"
 #include "cni-plugin/pod_identity.h"
 #include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pod_attachment.h"
 
 namespace tcpulse::cni {
@@ -54,22 +55,35 @@ Outcome run_add(const CniRequest& req, const PluginLog& log) {
   }
 
   PinLayout layout(req.plugin.pin_dir);
+  PodRecord record = pod_identity(req, veth->netns_ino);
+  // Failing open leaves the pod queued: the agent attaches it as soon as it can.
+  auto queue = [&](int code, const std::string& what) -> Outcome {
+    if (!req.plugin.fail_closed) {
+      if (auto r = write_pending(req.plugin.state_dir, {record, veth->host->ifindex}); !r)
+        log.warn(who(req) + ": cannot queue for the agent: " + r.error().describe());
+      else
+        log.info(who(req) + ": queued in " + req.plugin.state_dir.string() + " for the agent");
+    }
+    return failed(code, what);
+  };
   auto attachments = PodAttachments::open(layout);
   if (!attachments) {
     if (attachments.error().code() == ENOENT)
-      return failed(kTryAgainLater, "datapath not loaded under " + layout.root().string() +
-                                        " (is tcpulse-agent running?)");
-    return failed(kIoFailure, attachments.error().describe());
+      return queue(kTryAgainLater, "datapath not loaded under " + layout.root().string() +
+                                       " (is tcpulse-agent running?)");
+    return queue(kIoFailure, attachments.error().describe());
   }
-  PodRecord record = pod_identity(req, veth->netns_ino);
   auto mode = attachments->attach(veth->host->ifindex, record, req.plugin.attach_mode);
-  if (!mode) return failed(kIoFailure, mode.error().describe());
+  if (!mode) return queue(kIoFailure, mode.error().describe());
+  (void)remove_pending(req.plugin.state_dir, req.container_id, req.ifname);
   log.info(who(req) + ": attached (" + std::string(attach_mode_name(mode.value())) + ") to " +
            veth->host->name + " ifindex " + std::to_string(veth->host->ifindex));
   return out;
 }
 
 Outcome run_del(const CniRequest& req, const PluginLog& log) {
+  if (auto r = remove_pending(req.plugin.state_dir, req.container_id, req.ifname); !r)
+    log.warn(who(req) + ": " + r.error().describe());
   auto removed = detach_pod(PinLayout(req.plugin.pin_dir), req.container_id, req.ifname);
   if (!removed) {
     if (req.plugin.fail_closed)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pin_layout.h"
 
 namespace tcpulse::cni {
@@ -30,6 +31,12 @@ std::optional<CniError> parse_plugin_config(const json& config, PluginConfig& ou
     if (!it->is_string() || it->get<std::string>().empty() || it->get<std::string>()[0] != '/')
       return bad("pinDir", "an absolute path");
     out.pin_dir = it->get<std::string>();
+  }
+  out.state_dir = std::string(kDefaultStateDir);
+  if (auto it = config.find("stateDir"); it != config.end()) {
+    if (!it->is_string() || it->get<std::string>().empty() || it->get<std::string>()[0] != '/')
+      return bad("stateDir", "an absolute path");
+    out.state_dir = it->get<std::string>();
   }
   if (auto it = config.find("logFile"); it != config.end()) {
     if (!it->is_string()) return bad("logFile", "a string");

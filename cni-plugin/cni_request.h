@@ -22,6 +22,7 @@ namespace tcpulse::cni {
 // The plugin's own keys in its network config entry. Unknown keys are ignored.
 struct PluginConfig {
   std::filesystem::path pin_dir;  // "pinDir": bpffs base directory (default /sys/fs/bpf/tcpulse)
+  std::filesystem::path state_dir;  // "stateDir": the pending queue (default /run/tcpulse)
   std::string log_file;           // "logFile": also append log lines here
   std::string log_level = "info"; // "logLevel": debug | info | warn | error
   bool fail_closed = false;       // "failClosed": make attach failures fail the ADD

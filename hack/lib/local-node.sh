@@ -29,14 +29,14 @@ node_init() {
     {"type": "bridge", "bridge": "$NODE_BRIDGE", "isGateway": true, "ipMasq": false,
      "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.250.$(($$ % 250)).0/24"}]],
               "dataDir": "$NODE_WORK/ipam"}},
-    {"type": "tcpulse", "pinDir": "$NODE_PIN_DIR"}
+    {"type": "tcpulse", "pinDir": "$NODE_PIN_DIR", "stateDir": "$NODE_WORK/state"}
   ]
 }
 JSON
 }
 
 node_start_agent() {
-	./build/bin/tcpulse-agent --listen "127.0.0.1:$1" --pin-dir "$NODE_PIN_DIR" --cleanup-on-exit \
+	./build/bin/tcpulse-agent --listen "127.0.0.1:$1" --pin-dir "$NODE_PIN_DIR" --state-dir "$NODE_WORK/state" --cleanup-on-exit \
 		--ready-file "$NODE_WORK/ready" 2>"$NODE_WORK/agent.log" &
 	NODE_AGENT_PID=$!
 	for _ in $(seq 100); do [[ -s "$NODE_WORK/ready" ]] && break; sleep 0.1; done

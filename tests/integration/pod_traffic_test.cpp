@@ -5,7 +5,9 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -53,6 +55,7 @@ class PodTraffic : public ::testing::Test {
   void TearDown() override {
     std::error_code ec;
     std::filesystem::remove_all(unique_pin_dir(), ec);
+    std::filesystem::remove_all(state_dir_for(unique_pin_dir()), ec);
   }
   int links_before_ = 0;
 };
@@ -221,7 +224,8 @@ TEST_F(PodTraffic, DelSucceedsWhenTheSandboxIsAlreadyGone) {
     // tcpulse alone, as the runtime calls it: no prevResult (a lost cache), maybe no netns.
     return run_command({plugin},
                        R"({"cniVersion":"1.0.0","name":"n","type":"tcpulse","pinDir":")" +
-                           unique_pin_dir().string() + "\"}",
+                           unique_pin_dir().string() + R"(","stateDir":")" +
+                           state_dir_for(unique_pin_dir()).string() + "\"}",
                        {{"CNI_COMMAND", "DEL"}, {"CNI_CONTAINERID", pod.container_id},
                         {"CNI_NETNS", netns}, {"CNI_IFNAME", "eth0"}, {"CNI_PATH", "/usr/lib/cni"}});
   };
@@ -238,6 +242,68 @@ TEST_F(PodTraffic, DelSucceedsWhenTheSandboxIsAlreadyGone) {
     EXPECT_TRUE(std::filesystem::exists(layout.link(b.container_id, "eth0", hook)));
   }
   node.check_pod("b");
+}
+
+// Polls until pred() holds or `seconds` pass; returns whether it held.
+template <typename Pred>
+bool eventually(Pred pred, double seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
+
+TEST_F(PodTraffic, PodsCreatedWhileTheAgentIsDownAreAttachedWhenItStarts) {
+  TestNode node(unique_pin_dir());
+  const TestPod a = node.add_pod("a");  // no agent: fails open, queued
+  const TestPod b = node.add_pod("b");
+  EXPECT_EQ(tcpulse_tcx_links(), links_before_);
+  ASSERT_EQ(tcp_transfer(b.netns_path, b.ip, 7074, a.netns_path, 100'000).received, 100'000u)
+      << "pods must have networking without the agent";
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(state_dir_for(unique_pin_dir()) / "pending"),
+                          std::filesystem::directory_iterator()),
+            2);
+
+  auto started = std::chrono::steady_clock::now();
+  AgentProcess agent(unique_pin_dir());
+  agent.wait_ready();
+  ASSERT_TRUE(eventually([&] { return json::parse(agent.get("/pods")).size() == 2; }, 5))
+      << agent.log();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 4);
+  EXPECT_TRUE(std::filesystem::is_empty(state_dir_for(unique_pin_dir()) / "pending"));
+
+  auto transfer = tcp_transfer(b.netns_path, b.ip, 7075, a.netns_path, 250'000);
+  bool counted = false;
+  for (const auto& f : json::parse(agent.get("/flows")))
+    if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
+      EXPECT_EQ(f["payload_bytes"]["egress"], 250'000u);
+      counted = true;
+    }
+  EXPECT_TRUE(counted);
+  node.check_pod("a");
+}
+
+TEST_F(PodTraffic, ReconciliationCollectsPodsWhoseDelNeverCame) {
+  AgentProcess agent(unique_pin_dir());  // reconciles every second
+  agent.wait_ready();
+  TestNode node(unique_pin_dir());
+  const TestPod a = node.add_pod("a");
+  node.add_pod("b");
+  ASSERT_EQ(json::parse(agent.get("/pods")).size(), 2u);
+
+  run_checked({"ip", "netns", "del", a.netns_name});  // the veth goes; no DEL is sent
+  ASSERT_TRUE(eventually([&] { return json::parse(agent.get("/pods")).size() == 1; }, 5))
+      << agent.log();
+  EXPECT_EQ(json::parse(agent.get("/pods"))[0]["pod"], "b");
+  PinLayout layout(unique_pin_dir());
+  for (TcHook hook : kTcHooks)
+    EXPECT_FALSE(std::filesystem::exists(layout.link(a.container_id, "eth0", hook)));
+  EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 2);
+  EXPECT_NE(agent.log().find("collected 1 vanished pods"), std::string::npos) << agent.log();
 }
 
 }  // namespace

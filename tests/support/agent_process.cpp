@@ -15,6 +15,10 @@
 
 namespace tcpulse::test {
 
+std::filesystem::path state_dir_for(const std::filesystem::path& pin_dir) {
+  return std::filesystem::path("/run") / pin_dir.filename();
+}
+
 std::filesystem::path agent_binary() { return TCPULSE_BIN_DIR "/tcpulse-agent"; }
 std::filesystem::path plugin_binary() { return TCPULSE_BIN_DIR "/tcpulse"; }
 std::filesystem::path source_dir() { return TCPULSE_SOURCE_DIR; }
@@ -25,7 +29,8 @@ AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,
   dir_ = mkdtemp(tmpl);
   std::vector<std::string> args = {agent_binary().string(), "--listen", "127.0.0.1:0",
                                    "--pin-dir", pin_dir.string(), "--ready-file",
-                                   (dir_ / "ready").string()};
+                                   (dir_ / "ready").string(), "--state-dir",
+                                   state_dir_for(pin_dir).string(), "--reconcile-interval", "1"};
   if (cleanup_on_exit) args.push_back("--cleanup-on-exit");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();

@@ -32,6 +32,9 @@ class AgentProcess {
   std::string address_;
 };
 
+// The CNI plugin's queue dir that goes with a test pin dir (unique to it, under /run).
+std::filesystem::path state_dir_for(const std::filesystem::path& pin_dir);
+
 std::filesystem::path agent_binary();
 std::filesystem::path plugin_binary();
 std::filesystem::path source_dir();

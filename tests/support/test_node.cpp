@@ -32,6 +32,7 @@ TestNode::TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_con
   nlohmann::json tcpulse = nlohmann::json::parse(tcpulse_config);
   tcpulse["type"] = "tcpulse";
   tcpulse["pinDir"] = pin_dir.string();
+  tcpulse["stateDir"] = state_dir_for(pin_dir).string();
   nlohmann::json conf = {
       {"cniVersion", "1.0.0"},
       {"name", "tcpulse-test-" + id_},

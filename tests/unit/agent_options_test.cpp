@@ -19,20 +19,24 @@ TEST(AgentOptions, Defaults) {
 TEST(AgentOptions, ParsesEveryFlag) {
   auto o = std::get<AgentOptions>(parse({"--listen", "[::1]:9100", "--pin-dir=/sys/fs/bpf/t",
                                          "--flows-max", "2048", "--cleanup-on-exit",
-                                         "--ready-file", "/tmp/r"}));
+                                         "--ready-file", "/tmp/r", "--state-dir", "/run/x",
+                                         "--reconcile-interval=3"}));
   EXPECT_EQ(o.listen_host, "::1");
   EXPECT_EQ(o.listen_port, 9100);
   EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/t");
   EXPECT_EQ(o.flows_max, 2048u);
   EXPECT_TRUE(o.cleanup_on_exit);
   EXPECT_EQ(o.ready_file, "/tmp/r");
+  EXPECT_EQ(o.state_dir, "/run/x");
+  EXPECT_EQ(o.reconcile_interval_s, 3u);
 }
 
 TEST(AgentOptions, BadFlagsHaveAMessage) {
   for (auto args : std::vector<std::vector<std::string>>{
            {"--listen", "9965"}, {"--listen", "host:99999"}, {"--listen", ":80"},
            {"--listen"}, {"--pin-dir", "relative"}, {"--flows-max", "10"},
-           {"--flows-max", "12abc"}, {"--frobnicate"}, {"extra"}}) {
+           {"--flows-max", "12abc"}, {"--frobnicate"}, {"extra"}, {"--state-dir", "x"},
+           {"--reconcile-interval", "0"}}) {
     auto r = parse(args);
     ASSERT_TRUE(std::holds_alternative<UsageError>(r)) << args[0];
     EXPECT_FALSE(std::get<UsageError>(r).message.empty()) << args[0];

@@ -21,7 +21,8 @@ std::string pin_dir() { return "/tmp/tcpulse-no-such-pins-" + std::to_string(get
 
 std::string conf(const std::string& version, const std::string& extra = "") {
   return R"({"cniVersion":")" + version + R"(","name":"n","type":"tcpulse","pinDir":")" +
-         pin_dir() + "\"" + extra + R"(,"prevResult":)" + kPrev + "}";
+         pin_dir() + R"(","stateDir":")" + pin_dir() + "-state\"" + extra + R"(,"prevResult":)" +
+         kPrev + "}";
 }
 
 std::map<std::string, std::string> env(const std::string& cmd) {

@@ -114,6 +114,7 @@ TEST(CniRequest, MalformedInputGetsTheRightCode) {
       {"prevResult.ips not a list", add_env(), R"({"cniVersion":"1.0.0","name":"n","type":"tcpulse","prevResult":{"ips":{}}})", kInvalidConfig},
       {"failClosed not bool", add_env(), config("1.0.0", R"(,"failClosed":"yes")"), kInvalidConfig},
       {"pinDir relative", add_env(), config("1.0.0", R"(,"pinDir":"bpf/x")"), kInvalidConfig},
+      {"stateDir not a string", add_env(), config("1.0.0", R"(,"stateDir":7)"), kInvalidConfig},
       {"logLevel unknown", add_env(), config("1.0.0", R"(,"logLevel":"loud")"), kInvalidConfig},
       {"attachMode unknown", add_env(), config("1.0.0", R"(,"attachMode":"xdp")"), kInvalidConfig},
       {"GC on 1.0.0", add_env("GC"), config("1.0.0"), kIncompatibleVersion},

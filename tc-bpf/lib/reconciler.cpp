@@ -1,0 +1,74 @@
+#include "tc-bpf/lib/reconciler.h"
+
+#include <set>
+
+#include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/net_link.h"
+#include "tc-bpf/lib/pending_pods.h"
+#include "tc-bpf/lib/pod_attachment.h"
+
+namespace tcpulse {
+
+namespace {
+
+// Whether host ifindex is still a veth. A vanished pod's veth pair is destroyed with its netns.
+bool veth_exists(int ifindex) {
+  auto link = find_link(ifindex);
+  return link && link->kind == "veth";
+}
+
+}  // namespace
+
+ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& state_dir) {
+  ReconcileReport report;
+  auto attachments = PodAttachments::open(layout);
+  if (!attachments) {
+    report.problems.push_back("datapath not open: " + attachments.error().describe());
+    return report;
+  }
+
+  for (const auto& pod : list_pending(state_dir)) {
+    const auto& r = pod.record;
+    if (veth_exists(pod.host_ifindex)) {
+      auto mode = attachments->attach(pod.host_ifindex, r, AttachMode::Auto);
+      if (!mode) {
+        report.problems.push_back("attach queued " + r.pod_namespace + "/" + r.pod_name + ": " +
+                                  mode.error().describe());
+        continue;
+      }
+      report.attached++;
+    } else {
+      report.dropped_pending++;
+    }
+    (void)remove_pending(state_dir, r.container_id, r.ifname);
+  }
+
+  std::vector<PodRecord> vanished;
+  std::set<std::string> recorded;
+  (void)attachments->maps().pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    PodRecord rec = PodRecord::from_abi(info);
+    if (veth_exists(static_cast<int>(ifindex)))
+      recorded.insert(attachment_name(rec.container_id, rec.ifname));
+    else
+      vanished.push_back(std::move(rec));
+  });
+  for (const auto& rec : vanished) {
+    auto r = detach_pod(layout, rec.container_id, rec.ifname);
+    if (r) report.collected++;
+    else report.problems.push_back("collect " + rec.pod_name + ": " + r.error().describe());
+  }
+
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(layout.links_dir(), ec)) {
+    auto name = entry.path().filename().string();
+    auto cut = name.rfind('_');
+    if (cut == std::string::npos || recorded.count(name.substr(0, cut))) continue;
+    auto link = read_pinned_link(entry.path());
+    if (link && link.value() && link.value()->ifindex == 0) {
+      if (unpin(entry.path())) report.unpinned_links++;
+    }
+  }
+  return report;
+}
+
+}  // namespace tcpulse
