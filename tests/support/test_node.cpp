@@ -59,26 +59,35 @@ std::string TestNode::cni_args(const TestPod& pod, const std::string& pod_namesp
          ";K8S_POD_UID=uid-" + pod.container_id;
 }
 
-const TestPod& TestNode::add_pod(const std::string& name, const std::string& pod_namespace) {
+TestPod TestNode::add_pod(const std::string& name, const std::string& pod_namespace) {
   TestPod pod;
   pod.name = name;
   pod.container_id = "ctr-" + id_ + "-" + name;
   pod.netns_name = "tpn-" + id_ + "-" + name;
   pod.netns_path = "/run/netns/" + pod.netns_name;
   run_checked({"ip", "netns", "add", pod.netns_name});
-  pods_[name] = pod;  // registered before ADD so the destructor cleans up a half-made pod
+  {
+    std::lock_guard lock(mu_);
+    pods_[name] = pod;  // registered before ADD so the destructor cleans up a half-made pod
+  }
   std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
   std::string out = run_checked({chain, "ADD", conflist_.string(), pod.container_id,
                                  pod.netns_path, "eth0", cni_args(pod, pod_namespace)},
                                 "", chain_env());
   auto result = nlohmann::json::parse(out);
   std::string cidr = result["ips"][0]["address"];
-  pods_[name].ip = cidr.substr(0, cidr.find('/'));
-  return pods_[name];
+  pod.ip = cidr.substr(0, cidr.find('/'));
+  std::lock_guard lock(mu_);
+  pods_[name] = pod;
+  return pod;
 }
 
 std::string TestNode::check_pod(const std::string& name) {
-  const TestPod& pod = pods_.at(name);
+  TestPod pod;
+  {
+    std::lock_guard lock(mu_);
+    pod = pods_.at(name);
+  }
   std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
   return run_checked({chain, "CHECK", conflist_.string(), pod.container_id, pod.netns_path, "eth0",
                       "IgnoreUnknown=1"},
@@ -86,10 +95,14 @@ std::string TestNode::check_pod(const std::string& name) {
 }
 
 void TestNode::del_pod(const std::string& name) {
-  auto it = pods_.find(name);
-  if (it == pods_.end()) return;
-  TestPod pod = it->second;
-  pods_.erase(it);
+  TestPod pod;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pods_.find(name);
+    if (it == pods_.end()) return;
+    pod = it->second;
+    pods_.erase(it);
+  }
   std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
   auto r = run_command({chain, "DEL", conflist_.string(), pod.container_id, pod.netns_path, "eth0",
                         "IgnoreUnknown=1"},
@@ -99,9 +112,15 @@ void TestNode::del_pod(const std::string& name) {
 }
 
 TestNode::~TestNode() {
-  while (!pods_.empty()) {
+  while (true) {
+    std::string name;
+    {
+      std::lock_guard lock(mu_);
+      if (pods_.empty()) break;
+      name = pods_.begin()->first;
+    }
     try {
-      del_pod(pods_.begin()->first);
+      del_pod(name);
     } catch (...) {
     }
   }

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <string>
 
 namespace tcpulse::test {
@@ -27,7 +28,8 @@ class TestNode {
   TestNode(const TestNode&) = delete;
   TestNode& operator=(const TestNode&) = delete;
 
-  const TestPod& add_pod(const std::string& name, const std::string& pod_namespace = "default");
+  // Thread-safe. Returns a copy: other threads may add pods meanwhile.
+  TestPod add_pod(const std::string& name, const std::string& pod_namespace = "default");
   void del_pod(const std::string& name);
   std::string check_pod(const std::string& name);  // CHECK's output; throws on failure
   const std::filesystem::path& conflist() const { return conflist_; }
@@ -40,6 +42,7 @@ class TestNode {
   std::string bridge_;
   std::filesystem::path dir_;
   std::filesystem::path conflist_;
+  mutable std::mutex mu_;  // add_pod/del_pod may run on many threads, as a runtime's do
   std::map<std::string, TestPod> pods_;
 };
 

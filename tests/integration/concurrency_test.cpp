@@ -1,0 +1,97 @@
+// ADD and DEL of many pods at once, as a runtime does them: 200 pods, 16 in flight, real bridge +
+// host-local before tcpulse. Nothing may be half-attached, and afterwards nothing may be left.
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tc-bpf/lib/datapath_maps.h"
+#include "tc-bpf/lib/tc_attach.h"
+#include "tests/support/agent_process.h"
+#include "tests/support/privileges.h"
+#include "tests/support/test_node.h"
+
+namespace tcpulse::test {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kPods = 200;
+constexpr int kInFlight = 16;
+
+std::filesystem::path pin_dir() { return "/sys/fs/bpf/tcpulse-conc-" + std::to_string(getpid()); }
+
+
+// Runs fn(i) for i in [0, n) on kInFlight threads.
+void in_parallel(int n, const std::function<void(int)>& fn) {
+  std::atomic<int> next{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kInFlight; w++)
+    workers.emplace_back([&] {
+      for (int i; (i = next++) < n;) fn(i);
+    });
+  for (auto& t : workers) t.join();
+}
+
+TEST(Concurrency, TwoHundredPodsSixteenInFlightLeaveNothingBehind) {
+  TCPULSE_SKIP_UNLESS(node_unavailable());
+  PinLayout layout(pin_dir());
+  AgentProcess agent(pin_dir());
+  agent.wait_ready();
+  std::atomic<int> failures{0};
+  {
+    TestNode node(pin_dir());
+    in_parallel(kPods, [&](int i) {
+      try {
+        node.add_pod("p" + std::to_string(i));
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        failures++;
+      }
+    });
+    ASSERT_EQ(failures, 0);
+    auto pods = json::parse(agent.get("/pods"));
+    EXPECT_EQ(pods.size(), static_cast<size_t>(kPods));
+    std::set<int> ifindexes;
+    for (const auto& p : pods) ifindexes.insert(p["host_ifindex"].get<int>());
+    EXPECT_EQ(ifindexes.size(), static_cast<size_t>(kPods));  // every pod on its own veth
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(layout.links_dir()),
+                            std::filesystem::directory_iterator()),
+              2 * kPods);
+
+    in_parallel(kPods, [&](int i) {
+      try {
+        node.del_pod("p" + std::to_string(i));
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        failures++;
+      }
+    });
+    EXPECT_EQ(failures, 0);
+  }
+
+  EXPECT_TRUE(json::parse(agent.get("/pods")).empty());
+  EXPECT_TRUE(std::filesystem::is_empty(layout.links_dir()));
+  auto maps = DatapathMaps::open(layout);
+  ASSERT_TRUE(maps) << maps.error().describe();
+  size_t pod_records = 0, pod_counters = 0;
+  ASSERT_TRUE(maps->pods.for_each([&](const __u32&, const tcpulse_pod_info&) { pod_records++; }));
+  ASSERT_TRUE(maps->pod_traffic.for_each(
+      [&](const __u32&, const std::vector<tcpulse_pod_traffic>&) { pod_counters++; }));
+  EXPECT_EQ(pod_records, 0u);
+  EXPECT_EQ(pod_counters, 0u);
+  auto pending = state_dir_for(pin_dir()) / "pending";
+  EXPECT_TRUE(!std::filesystem::exists(pending) || std::filesystem::is_empty(pending));
+
+  EXPECT_EQ(agent.stop(), 0);
+  EXPECT_FALSE(std::filesystem::exists(pin_dir()));
+  std::error_code ec;
+  std::filesystem::remove_all(state_dir_for(pin_dir()), ec);
+}
+
+}  // namespace
+}  // namespace tcpulse::test
