@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <future>
+
 #include "tc-bpf/lib/bpffs.h"
 
 namespace tcpulse {
@@ -49,6 +51,8 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
     if (auto r = maps_.pod_traffic.erase(key); !r) return r.error();
   if (auto r = maps_.pods.put(key, record.to_abi()); !r) return r.error();
 
+  // Sequential on purpose: each tcx attach waits for an RCU grace period while holding RTNL, so
+  // attaching the two hooks from two threads gains nothing (measured; docs/performance.md).
   AttachMode used = mode;
   for (TcHook hook : kTcHooks) {
     int prog = hook == TcHook::Ingress ? ingress_.get() : egress_.get();
@@ -120,13 +124,18 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
 
   std::optional<int> ifindex;
   for (TcHook hook : kTcHooks) {
-    auto pin = layout.link(container_id, ifname, hook);
-    auto link = read_pinned_link(pin);
+    auto link = read_pinned_link(layout.link(container_id, ifname, hook));
     if (link && link.value() && link.value()->ifindex != 0) ifindex = link.value()->ifindex;
-    // Dropping the last reference to the link detaches it.
-    auto r = unpin(pin);
-    if (!r) return r.error();
-    removed |= r.value();
+  }
+  // Dropping the pin, the link's last reference, detaches it, and that waits for an RCU grace
+  // period: unpin both hooks at once so the waits overlap.
+  auto unpin_hook = [&](TcHook hook) { return unpin(layout.link(container_id, ifname, hook)); };
+  auto egress = std::async(std::launch::async, unpin_hook, TcHook::Egress);
+  Result<bool> ingress = unpin_hook(TcHook::Ingress);
+  Result<bool> egress_done = egress.get();
+  for (const Result<bool>* r : {&ingress, &egress_done}) {
+    if (!r->ok()) return r->error();
+    removed |= r->value();
   }
 
   auto maps = DatapathMaps::open(layout);
