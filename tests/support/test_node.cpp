@@ -23,7 +23,8 @@ std::string subnet_for(int pid, int n) {
 
 }  // namespace
 
-TestNode::TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_config) {
+TestNode::TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_config,
+                   const std::string& cni_version) {
   int n = node_counter++;
   id_ = std::to_string(getpid()) + "-" + std::to_string(n);
   bridge_ = "tpb" + std::to_string(getpid() % 1000000) + "x" + std::to_string(n);
@@ -34,7 +35,7 @@ TestNode::TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_con
   tcpulse["pinDir"] = pin_dir.string();
   tcpulse["stateDir"] = state_dir_for(pin_dir).string();
   nlohmann::json conf = {
-      {"cniVersion", "1.0.0"},
+      {"cniVersion", cni_version},
       {"name", "tcpulse-test-" + id_},
       {"plugins",
        {{{"type", "bridge"},
@@ -77,6 +78,7 @@ TestPod TestNode::add_pod(const std::string& name, const std::string& pod_namesp
   auto result = nlohmann::json::parse(out);
   std::string cidr = result["ips"][0]["address"];
   pod.ip = cidr.substr(0, cidr.find('/'));
+  pod.result = out;
   std::lock_guard lock(mu_);
   pods_[name] = pod;
   return pod;

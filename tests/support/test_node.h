@@ -18,12 +18,14 @@ struct TestPod {
   std::string netns_name;
   std::string netns_path;
   std::string ip;
+  std::string result;  // the chain's ADD result, as the runtime got it
 };
 
 class TestNode {
  public:
   // tcpulse_config: extra keys merged into the tcpulse entry of the conflist (JSON object text).
-  explicit TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_config = "{}");
+  explicit TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_config = "{}",
+                    const std::string& cni_version = "1.0.0");
   ~TestNode();
   TestNode(const TestNode&) = delete;
   TestNode& operator=(const TestNode&) = delete;
@@ -35,6 +37,7 @@ class TestNode {
   const std::filesystem::path& conflist() const { return conflist_; }
   std::map<std::string, std::string> chain_env() const;
   const std::string& bridge() const { return bridge_; }
+  std::string network_name() const { return "tcpulse-test-" + id_; }
 
  private:
   std::string cni_args(const TestPod& pod, const std::string& pod_namespace) const;
