@@ -36,12 +36,14 @@ bool parse_listen(const std::string& text, AgentOptions& out) {
 
 std::string usage() {
   return "usage: tcpulse-agent [--listen ADDR:PORT] [--pin-dir DIR] [--flows-max N]\n"
-         "                     [--state-dir DIR] [--reconcile-interval S]\n"
+         "                     [--state-dir DIR] [--cni-cache-dir DIR] [--reconcile-interval S]\n"
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
          "  --flows-max N       flow table entries, 1024..4194304 (default 65536)\n"
          "  --state-dir DIR     the CNI plugin's queue of pods to attach (default /run/tcpulse)\n"
+         "  --cni-cache-dir DIR libcni's result cache, to adopt pods created before tcpulse was\n"
+         "                      installed (default /var/lib/cni/results; \"\" turns it off)\n"
          "  --reconcile-interval S  seconds between reconciliations, 1..3600 (default 10)\n"
          "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
          "  --ready-file FILE   write the bound address here once serving\n";
@@ -82,6 +84,10 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
       if (!take_value() || value.empty() || value[0] != '/')
         return UsageError{"--state-dir wants an absolute path, got '" + value + "'"};
       opts.state_dir = value;
+    } else if (flag == "--cni-cache-dir") {
+      if (!take_value() || (!value.empty() && value[0] != '/'))
+        return UsageError{"--cni-cache-dir wants an absolute path or \"\", got '" + value + "'"};
+      opts.cni_cache_dir = value;
     } else if (flag == "--reconcile-interval") {
       if (!take_value() || !parse_number<uint32_t>(value, opts.reconcile_interval_s, 1, 3600))
         return UsageError{"--reconcile-interval wants seconds from 1 to 3600, got '" + value + "'"};

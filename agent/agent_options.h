@@ -21,6 +21,8 @@ struct AgentOptions {
   std::filesystem::path ready_file;
   // Where the CNI plugin queues pods it could not attach (its "stateDir").
   std::filesystem::path state_dir = "/run/tcpulse";
+  // libcni's result cache, to adopt pods created before tcpulse was installed; "" = off.
+  std::filesystem::path cni_cache_dir = "/var/lib/cni/results";
   // Seconds between reconciliations (queued pods, vanished veths); also run at start.
   uint32_t reconcile_interval_s = 10;
 };

@@ -52,8 +52,9 @@ std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
 }
 
 void log_reconcile(const ReconcileReport& r) {
-  if (r.attached || r.dropped_pending || r.collected || r.unpinned_links)
-    log("reconciled: attached " + std::to_string(r.attached) + " queued pods, dropped " +
+  if (r.attached || r.dropped_pending || r.adopted || r.collected || r.unpinned_links)
+    log("reconciled: attached " + std::to_string(r.attached) + " queued pods, adopted " +
+        std::to_string(r.adopted) + " from the CNI cache, dropped " +
         std::to_string(r.dropped_pending) + " whose veth is gone, collected " +
         std::to_string(r.collected) + " vanished pods, unpinned " +
         std::to_string(r.unpinned_links) + " defunct links");
@@ -63,7 +64,7 @@ void log_reconcile(const ReconcileReport& r) {
 // Reconciles now, then every interval on the event loop.
 void schedule_reconcile(boost::asio::steady_timer& timer, const PinLayout& layout,
                         const AgentOptions& opts) {
-  log_reconcile(reconcile(layout, opts.state_dir));
+  log_reconcile(reconcile(layout, opts.state_dir, opts.cni_cache_dir));
   timer.expires_after(std::chrono::seconds(opts.reconcile_interval_s));
   timer.async_wait([&timer, &layout, &opts](const boost::system::error_code& ec) {
     if (!ec) schedule_reconcile(timer, layout, opts);

@@ -2,9 +2,9 @@
 
 #include <set>
 
-#include "cni-plugin/host_veth.h"
-#include "cni-plugin/pod_identity.h"
 #include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/host_veth.h"
+#include "tc-bpf/lib/pod_identity.h"
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pod_attachment.h"
 
@@ -55,7 +55,8 @@ Outcome run_add(const CniRequest& req, const PluginLog& log) {
   }
 
   PinLayout layout(req.plugin.pin_dir);
-  PodRecord record = pod_identity(req, veth->netns_ino);
+  CniAttachment attachment{req.container_id, req.ifname, req.config.value("name", ""), req.args};
+  PodRecord record = pod_identity(attachment, veth->netns_ino, &*req.prev_result);
   // Failing open leaves the pod queued: the agent attaches it as soon as it can.
   auto queue = [&](int code, const std::string& what) -> Outcome {
     if (!req.plugin.fail_closed) {

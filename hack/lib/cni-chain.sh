@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a CNI conflist the way libcni does: each plugin in turn, with the CNI_* environment and its
 # network config on stdin, the previous plugin's result injected as prevResult (ADD, CHECK), DEL in
-# reverse order with the cached ADD result. The final ADD result is printed on stdout.
+# reverse order with the cached ADD result. The final ADD result is printed on stdout, and cached
+# as libcni caches it ($CNI_CACHE_DIR/results/<network>-<container id>-<ifname>, "cniCacheV1").
 #
 # usage: cni-chain.sh ADD|DEL|CHECK CONFLIST CONTAINER_ID NETNS_PATH IFNAME [CNI_ARGS]
 # env:   CNI_PATH (default /usr/lib/cni), CNI_CACHE_DIR (default /var/lib/tcpulse-cni-chain)
@@ -12,8 +13,8 @@ cni_path=${CNI_PATH:-/usr/lib/cni}
 cache_dir=${CNI_CACHE_DIR:-/var/lib/tcpulse-cni-chain}
 name=$(jq -r .name "$conflist")
 version=$(jq -r .cniVersion "$conflist")
-cache="$cache_dir/$name-$cid-$ifname.json"
-mkdir -p "$cache_dir"
+cache="$cache_dir/results/$name-$cid-$ifname"
+mkdir -p "$cache_dir/results"
 
 find_plugin() {
 	local dir
@@ -43,17 +44,22 @@ ADD)
 	for ((i = 0; i < count; i++)); do
 		result=$(run_plugin "$i" "$result") || { echo "$result"; exit 1; }
 	done
-	echo "$result" >"$cache"
+	jq -n --arg cid "$cid" --arg ifname "$ifname" --arg name "$name" --arg args "$args" \
+		--argjson result "$result" --slurpfile config "$conflist" '{
+			kind: "cniCacheV1", containerId: $cid, ifName: $ifname, networkName: $name,
+			config: ($config[0] | tostring | @base64),
+			cniArgs: [$args | split(";")[] | select(contains("=")) | [.[:index("=")], .[index("=") + 1:]]],
+			result: $result }' >"$cache"
 	echo "$result"
 	;;
 CHECK)
-	result=$(cat "$cache")
+	result=$(jq -c .result "$cache")
 	for ((i = 0; i < count; i++)); do
 		out=$(run_plugin "$i" "$result") || { echo "$out"; exit 1; }
 	done
 	;;
 DEL)
-	result=$([[ -f "$cache" ]] && cat "$cache" || true)
+	result=$([[ -f "$cache" ]] && jq -c .result "$cache" || true)
 	status=0
 	for ((i = count - 1; i >= 0; i--)); do
 		out=$(run_plugin "$i" "$result") || { echo "$out"; status=1; }

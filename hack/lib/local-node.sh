@@ -54,8 +54,8 @@ node_add_pod() {
 }
 
 node_host_veth() {
-	jq -r --arg p "$1" '.interfaces[] | select(.sandbox == null and .name != "'"$NODE_BRIDGE"'") | .name' \
-		"$CNI_CACHE_DIR/$NODE_NAME-$NODE_NAME-$1-eth0.json"
+	jq -r --arg br "$NODE_BRIDGE" '.result.interfaces[] | select(.sandbox == null and .name != $br) | .name' \
+		"$CNI_CACHE_DIR/results/$NODE_NAME-$NODE_NAME-$1-eth0"
 }
 
 node_cleanup() {

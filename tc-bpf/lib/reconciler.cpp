@@ -3,6 +3,8 @@
 #include <set>
 
 #include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/cni_cache.h"
+#include "tc-bpf/lib/host_veth.h"
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pod_attachment.h"
@@ -19,7 +21,8 @@ bool veth_exists(int ifindex) {
 
 }  // namespace
 
-ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& state_dir) {
+ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& state_dir,
+                          const std::filesystem::path& cni_cache_dir) {
   ReconcileReport report;
   auto attachments = PodAttachments::open(layout);
   if (!attachments) {
@@ -41,6 +44,24 @@ ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& 
       report.dropped_pending++;
     }
     (void)remove_pending(state_dir, r.container_id, r.ifname);
+  }
+
+  if (!cni_cache_dir.empty()) {
+    std::set<std::pair<std::string, std::string>> known;
+    (void)attachments->maps().pods.for_each([&](const __u32&, const tcpulse_pod_info& info) {
+      PodRecord rec = PodRecord::from_abi(info);
+      known.emplace(rec.container_id, rec.ifname);
+    });
+    for (const auto& cached : read_cni_cache(cni_cache_dir)) {
+      const auto& a = cached.attachment;
+      if (known.count({a.container_id, a.ifname})) continue;
+      auto veth = find_host_veth(cached.netns, a.ifname);
+      if (!veth || !veth->host) continue;  // sandbox gone, or not a veth: nothing to watch
+      PodRecord record = pod_identity(a, veth->netns_ino, &cached.result);
+      auto mode = attachments->attach(veth->host->ifindex, record, AttachMode::Auto);
+      if (mode) report.adopted++;
+      else report.problems.push_back("adopt " + record.pod_name + ": " + mode.error().describe());
+    }
   }
 
   std::vector<PodRecord> vanished;

@@ -306,5 +306,37 @@ TEST_F(PodTraffic, ReconciliationCollectsPodsWhoseDelNeverCame) {
   EXPECT_NE(agent.log().find("collected 1 vanished pods"), std::string::npos) << agent.log();
 }
 
+TEST_F(PodTraffic, PodsCreatedBeforeTcpulseWasInstalledAreAdoptedFromTheCniCache) {
+  // A node before installation: the conflist has no tcpulse, the runtime's cache knows the pods.
+  TestNode node(unique_pin_dir(), "{}", "1.0.0", /*chain_tcpulse=*/false);
+  const TestPod a = node.add_pod("a", "legacy");
+  const TestPod b = node.add_pod("b", "legacy");
+  AgentProcess agent(unique_pin_dir(), true, {"--cni-cache-dir", node.cni_cache_dir().string()});
+  agent.wait_ready();
+  ASSERT_TRUE(eventually([&] { return json::parse(agent.get("/pods")).size() == 2; }, 5))
+      << agent.log();
+  for (const auto& p : json::parse(agent.get("/pods"))) {
+    EXPECT_EQ(p["namespace"], "legacy");
+    EXPECT_EQ(p["ips"][0], p["pod"] == "a" ? a.ip : b.ip);
+    EXPECT_EQ(p["network"], node.network_name());
+  }
+  EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 4);
+
+  auto transfer = tcp_transfer(b.netns_path, b.ip, 7076, a.netns_path, 300'000);
+  bool counted = false;
+  for (const auto& f : json::parse(agent.get("/flows")))
+    if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
+      EXPECT_EQ(f["payload_bytes"]["egress"], 300'000u);
+      counted = true;
+    }
+  EXPECT_TRUE(counted);
+
+  // Their DEL never reaches tcpulse (not in the conflist): the veth going is enough.
+  node.del_pod("a");
+  ASSERT_TRUE(eventually([&] { return json::parse(agent.get("/pods")).size() == 1; }, 5))
+      << agent.log();
+  EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 2);
+}
+
 }  // namespace
 }  // namespace tcpulse::test

@@ -30,7 +30,8 @@ AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,
   std::vector<std::string> args = {agent_binary().string(), "--listen", "127.0.0.1:0",
                                    "--pin-dir", pin_dir.string(), "--ready-file",
                                    (dir_ / "ready").string(), "--state-dir",
-                                   state_dir_for(pin_dir).string(), "--reconcile-interval", "1"};
+                                   state_dir_for(pin_dir).string(), "--reconcile-interval", "1",
+                                   "--cni-cache-dir", ""};
   if (cleanup_on_exit) args.push_back("--cleanup-on-exit");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();

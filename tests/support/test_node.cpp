@@ -24,7 +24,7 @@ std::string subnet_for(int pid, int n) {
 }  // namespace
 
 TestNode::TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_config,
-                   const std::string& cni_version) {
+                   const std::string& cni_version, bool chain_tcpulse) {
   int n = node_counter++;
   id_ = std::to_string(getpid()) + "-" + std::to_string(n);
   bridge_ = "tpb" + std::to_string(getpid() % 1000000) + "x" + std::to_string(n);
@@ -47,6 +47,7 @@ TestNode::TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_con
            {"ranges", {{{{"subnet", subnet_for(getpid(), n)}}}}},
            {"dataDir", (dir_ / "ipam").string()}}}},
         tcpulse}}};
+  if (!chain_tcpulse) conf["plugins"].erase(1);
   conflist_ = dir_ / "net.conflist";
   std::ofstream(conflist_) << conf.dump(2);
 }

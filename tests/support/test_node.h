@@ -24,8 +24,9 @@ struct TestPod {
 class TestNode {
  public:
   // tcpulse_config: extra keys merged into the tcpulse entry of the conflist (JSON object text).
+  // chain_tcpulse false: the conflist has only bridge + host-local (a node before installation).
   explicit TestNode(std::filesystem::path pin_dir, const std::string& tcpulse_config = "{}",
-                    const std::string& cni_version = "1.0.0");
+                    const std::string& cni_version = "1.0.0", bool chain_tcpulse = true);
   ~TestNode();
   TestNode(const TestNode&) = delete;
   TestNode& operator=(const TestNode&) = delete;
@@ -38,6 +39,8 @@ class TestNode {
   std::map<std::string, std::string> chain_env() const;
   const std::string& bridge() const { return bridge_; }
   std::string network_name() const { return "tcpulse-test-" + id_; }
+  // Where the chain keeps libcni's result cache for this node's pods.
+  std::filesystem::path cni_cache_dir() const { return dir_ / "cache" / "results"; }
 
  private:
   std::string cni_args(const TestPod& pod, const std::string& pod_namespace) const;

@@ -20,7 +20,7 @@ TEST(AgentOptions, ParsesEveryFlag) {
   auto o = std::get<AgentOptions>(parse({"--listen", "[::1]:9100", "--pin-dir=/sys/fs/bpf/t",
                                          "--flows-max", "2048", "--cleanup-on-exit",
                                          "--ready-file", "/tmp/r", "--state-dir", "/run/x",
-                                         "--reconcile-interval=3"}));
+                                         "--reconcile-interval=3", "--cni-cache-dir="}));
   EXPECT_EQ(o.listen_host, "::1");
   EXPECT_EQ(o.listen_port, 9100);
   EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/t");
@@ -29,6 +29,7 @@ TEST(AgentOptions, ParsesEveryFlag) {
   EXPECT_EQ(o.ready_file, "/tmp/r");
   EXPECT_EQ(o.state_dir, "/run/x");
   EXPECT_EQ(o.reconcile_interval_s, 3u);
+  EXPECT_TRUE(o.cni_cache_dir.empty());
 }
 
 TEST(AgentOptions, BadFlagsHaveAMessage) {

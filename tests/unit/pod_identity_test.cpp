@@ -1,9 +1,9 @@
 // Pod identity: from CNI_ARGS and prevResult into the ABI record and back.
-#include "cni-plugin/pod_identity.h"
+#include "tc-bpf/lib/pod_identity.h"
 
 #include <gtest/gtest.h>
 
-namespace tcpulse::cni {
+namespace tcpulse {
 namespace {
 
 TEST(PodIps, OnlySandboxInterfacesOrUnindexed) {
@@ -19,16 +19,13 @@ TEST(PodIps, OnlySandboxInterfacesOrUnindexed) {
 }
 
 TEST(PodIdentity, FromArgsWithFallbackName) {
-  CniRequest req;
-  req.container_id = "0123456789abcdef0123";
-  req.ifname = "eth0";
-  req.config = {{"name", "k8s-pod-network"}};
-  PodRecord rec = pod_identity(req, 4026532000);
+  CniAttachment req{"0123456789abcdef0123", "eth0", "k8s-pod-network", {}};
+  PodRecord rec = pod_identity(req, 4026532000, nullptr);
   EXPECT_EQ(rec.pod_name, "0123456789ab");  // no K8S_POD_NAME: short container id
   EXPECT_EQ(rec.network, "k8s-pod-network");
   EXPECT_EQ(rec.netns_ino, 4026532000u);
   req.args = {{"K8S_POD_NAMESPACE", "shop"}, {"K8S_POD_NAME", "cart-1"}, {"K8S_POD_UID", "u"}};
-  rec = pod_identity(req, 1);
+  rec = pod_identity(req, 1, nullptr);
   EXPECT_EQ(rec.pod_namespace, "shop");
   EXPECT_EQ(rec.pod_name, "cart-1");
   EXPECT_EQ(rec.pod_uid, "u");
@@ -68,4 +65,4 @@ TEST(PodRecord, LongStringsAreTruncatedAndTerminated) {
 }
 
 }  // namespace
-}  // namespace tcpulse::cni
+}  // namespace tcpulse

@@ -1,6 +1,6 @@
-#include "cni-plugin/host_veth.h"
+#include "tc-bpf/lib/host_veth.h"
 
-namespace tcpulse::cni {
+namespace tcpulse {
 
 Result<HostVeth> find_host_veth(const std::string& netns, const std::string& ifname) {
   HostVeth out;
@@ -33,4 +33,4 @@ Result<HostVeth> find_host_veth(const std::string& netns, const std::string& ifn
   return out;
 }
 
-}  // namespace tcpulse::cni
+}  // namespace tcpulse

@@ -9,7 +9,7 @@
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/result.h"
 
-namespace tcpulse::cni {
+namespace tcpulse {
 
 struct HostVeth {
   std::optional<NetLink> host;  // nullopt: the pod interface is not a veth (macvlan, ipvlan, ...)
@@ -19,4 +19,4 @@ struct HostVeth {
 
 Result<HostVeth> find_host_veth(const std::string& netns, const std::string& ifname);
 
-}  // namespace tcpulse::cni
+}  // namespace tcpulse

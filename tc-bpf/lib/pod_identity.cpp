@@ -1,8 +1,8 @@
-#include "cni-plugin/pod_identity.h"
+#include "tc-bpf/lib/pod_identity.h"
 
 #include <chrono>
 
-namespace tcpulse::cni {
+namespace tcpulse {
 
 std::vector<std::string> pod_ips(const nlohmann::ordered_json& prev) {
   std::vector<std::string> out;
@@ -29,26 +29,27 @@ std::vector<std::string> pod_ips(const nlohmann::ordered_json& prev) {
   return out;
 }
 
-PodRecord pod_identity(const CniRequest& req, uint64_t netns_ino) {
+PodRecord pod_identity(const CniAttachment& attachment, uint64_t netns_ino,
+                       const nlohmann::ordered_json* result) {
   auto arg = [&](const char* key) {
-    auto it = req.args.find(key);
-    return it == req.args.end() ? std::string() : it->second;
+    auto it = attachment.args.find(key);
+    return it == attachment.args.end() ? std::string() : it->second;
   };
   PodRecord rec;
   rec.pod_namespace = arg("K8S_POD_NAMESPACE");
   rec.pod_name = arg("K8S_POD_NAME");
   // Outside Kubernetes there is no pod name: the short container id is what people recognise.
-  if (rec.pod_name.empty()) rec.pod_name = req.container_id.substr(0, 12);
+  if (rec.pod_name.empty()) rec.pod_name = attachment.container_id.substr(0, 12);
   rec.pod_uid = arg("K8S_POD_UID");
-  rec.container_id = req.container_id;
-  rec.ifname = req.ifname;
-  rec.network = req.config.value("name", "");
+  rec.container_id = attachment.container_id;
+  rec.ifname = attachment.ifname;
+  rec.network = attachment.network;
   rec.netns_ino = netns_ino;
   rec.added_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  if (req.prev_result) rec.ips = pod_ips(*req.prev_result);
+  if (result) rec.ips = pod_ips(*result);
   return rec;
 }
 
-}  // namespace tcpulse::cni
+}  // namespace tcpulse
