@@ -127,9 +127,10 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
     auto link = read_pinned_link(layout.link(container_id, ifname, hook));
     if (link && link.value() && link.value()->ifindex != 0) ifindex = link.value()->ifindex;
   }
-  // Dropping the pin, the link's last reference, detaches it, and that waits for an RCU grace
-  // period: unpin both hooks at once so the waits overlap.
-  auto unpin_hook = [&](TcHook hook) { return unpin(layout.link(container_id, ifname, hook)); };
+  // Detaching waits for an RCU grace period: detach both hooks at once so the waits overlap.
+  auto unpin_hook = [&](TcHook hook) {
+    return detach_pinned_link(layout.link(container_id, ifname, hook));
+  };
   auto egress = std::async(std::launch::async, unpin_hook, TcHook::Egress);
   Result<bool> ingress = unpin_hook(TcHook::Ingress);
   Result<bool> egress_done = egress.get();

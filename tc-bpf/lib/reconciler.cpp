@@ -79,6 +79,27 @@ ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& 
     else report.problems.push_back("collect " + rec.pod_name + ": " + r.error().describe());
   }
 
+  // Counters whose pod record is gone (a packet that raced a detach) would otherwise stay forever.
+  // Under the writers' lock: an ADD writes its record and attaches while holding it, so no new
+  // pod's first counters can be mistaken for orphans.
+  auto lock = DirLock::acquire(layout.root());
+  if (!lock) {
+    report.problems.push_back(lock.error().describe());
+    return report;
+  }
+  std::set<__u32> live;
+  (void)attachments->maps().pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info&) {
+    live.insert(ifindex);
+  });
+  std::vector<__u32> orphans;
+  (void)attachments->maps().pod_traffic.for_each(
+      [&](const __u32& ifindex, const std::vector<tcpulse_pod_traffic>&) {
+        if (!live.count(ifindex)) orphans.push_back(ifindex);
+      });
+  for (__u32 ifindex : orphans)
+    if (auto r = attachments->maps().pod_traffic.erase(ifindex); r && r.value())
+      report.orphan_counters++;
+
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(layout.links_dir(), ec)) {
     auto name = entry.path().filename().string();

@@ -23,6 +23,7 @@ struct ReconcileReport {
   int adopted = 0;           // pods attached from libcni's result cache
   int collected = 0;         // records of vanished veths removed
   int unpinned_links = 0;    // defunct link pins without a record removed
+  int orphan_counters = 0;   // per-pod counters without a record removed
   std::vector<std::string> problems;  // one line each, for the log
 };
 
