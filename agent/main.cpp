@@ -52,6 +52,8 @@ std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
 }
 
 void log_reconcile(const ReconcileReport& r) {
+  if (r.orphan_counters)
+    log("reconciled: swept " + std::to_string(r.orphan_counters) + " counters without a pod");
   if (r.attached || r.dropped_pending || r.adopted || r.collected || r.unpinned_links)
     log("reconciled: attached " + std::to_string(r.attached) + " queued pods, adopted " +
         std::to_string(r.adopted) + " from the CNI cache, dropped " +

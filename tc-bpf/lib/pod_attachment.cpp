@@ -127,10 +127,12 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
     auto link = read_pinned_link(layout.link(container_id, ifname, hook));
     if (link && link.value() && link.value()->ifindex != 0) ifindex = link.value()->ifindex;
   }
-  // Detaching waits for an RCU grace period: detach both hooks at once so the waits overlap.
-  auto unpin_hook = [&](TcHook hook) {
-    return detach_pinned_link(layout.link(container_id, ifname, hook));
-  };
+  // Dropping the pin, the link's last reference, releases it and the kernel detaches it a grace
+  // period later; both hooks at once so those waits overlap. An explicit BPF_LINK_DETACH would be
+  // immediate but costs ~30 ms under RTNL (docs/performance.md). If a packet races the release,
+  // or someone else briefly holds the link, the counter it recreates has no record: never
+  // exported, and swept by the agent's reconciliation.
+  auto unpin_hook = [&](TcHook hook) { return unpin(layout.link(container_id, ifname, hook)); };
   auto egress = std::async(std::launch::async, unpin_hook, TcHook::Egress);
   Result<bool> ingress = unpin_hook(TcHook::Ingress);
   Result<bool> egress_done = egress.get();

@@ -113,21 +113,6 @@ Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
   return AttachMode::Clsact;
 }
 
-Result<bool> detach_pinned_link(const std::filesystem::path& link_pin) {
-  auto fd = open_pinned(link_pin);
-  if (!fd) {
-    if (fd.error().code() == ENOENT) return false;
-    return fd.error();
-  }
-  int ret = bpf_link_detach(fd->get());
-  // ENOLINK: already detached (its device is gone). Unpin whatever happened.
-  if (ret < 0 && ret != -ENOLINK && ret != -EINVAL)
-    return libbpf_error(ret, "detach link " + link_pin.string());
-  auto removed = unpin(link_pin);
-  if (!removed) return removed.error();
-  return true;
-}
-
 Result<std::optional<LinkTarget>> read_pinned_link(const std::filesystem::path& link_pin) {
   auto fd = open_pinned(link_pin);
   if (!fd) {

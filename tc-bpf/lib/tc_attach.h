@@ -30,11 +30,6 @@ struct LinkTarget {
   uint32_t ifindex = 0;  // 0 once the device is gone: the link is defunct
   uint32_t prog_id = 0;
 };
-// Detaches a pinned link and removes the pin. The explicit detach matters: unpinning alone leaves
-// the program running for as long as anyone else (a concurrent CHECK, the agent) holds an fd to
-// the link. A missing pin is fine. Returns whether there was one.
-Result<bool> detach_pinned_link(const std::filesystem::path& link_pin);
-
 // What a pinned tcx link is attached to; nullopt if nothing is pinned there.
 Result<std::optional<LinkTarget>> read_pinned_link(const std::filesystem::path& link_pin);
 
