@@ -13,6 +13,7 @@
 #include "tc-bpf/lib/pin_layout.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
+#include "tests/support/eventually.h"
 #include "tests/support/privileges.h"
 #include "tests/support/prometheus_text.h"
 
@@ -76,16 +77,6 @@ fs::path make_rootfs_tar(const fs::path& dir) {
   std::ofstream(root / "www/blob") << std::string(kBlobBytes, 'b');
   run_checked({"tar", "-C", root.string(), "-cf", (dir / "rootfs.tar").string(), "."});
   return dir / "rootfs.tar";
-}
-
-template <typename Pred>
-bool eventually(Pred pred, double seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
 }
 
 TEST(Podman, ContainersAreMonitoredUnderTheirNamesAndDetachedOnRemoval) {

@@ -13,6 +13,7 @@
 #include "tc-bpf/lib/datapath_maps.h"
 #include "tc-bpf/lib/tc_attach.h"
 #include "tests/support/agent_process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/privileges.h"
 #include "tests/support/test_node.h"
 
@@ -90,10 +91,7 @@ TEST(Concurrency, TwoHundredPodsSixteenInFlightLeaveNothingBehind) {
         [&](const __u32&, const std::vector<tcpulse_pod_traffic>&) { n++; });
     return n;
   };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (counters() != 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(counters(), 0u) << agent.log();
+  EXPECT_TRUE(eventually([&] { return counters() == 0; }, 3)) << agent.log();
   auto pending = state_dir_for(pin_dir()) / "pending";
   EXPECT_TRUE(!std::filesystem::exists(pending) || std::filesystem::is_empty(pending));
 

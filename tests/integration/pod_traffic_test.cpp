@@ -15,6 +15,7 @@
 #include "tc-bpf/lib/tc_attach.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
+#include "tests/support/eventually.h"
 #include "tests/support/privileges.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/tcp_transfer.h"
@@ -242,17 +243,6 @@ TEST_F(PodTraffic, DelSucceedsWhenTheSandboxIsAlreadyGone) {
     EXPECT_TRUE(std::filesystem::exists(layout.link(b.container_id, "eth0", hook)));
   }
   node.check_pod("b");
-}
-
-// Polls until pred() holds or `seconds` pass; returns whether it held.
-template <typename Pred>
-bool eventually(Pred pred, double seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
 }
 
 TEST_F(PodTraffic, PodsCreatedWhileTheAgentIsDownAreAttachedWhenItStarts) {
