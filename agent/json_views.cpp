@@ -14,8 +14,33 @@ std::string address_text(uint8_t family, const uint8_t* addr) {
   return text;
 }
 
-nlohmann::json per_direction(const __u64 (&values)[TCPULSE_DIR_COUNT]) {
-  return {{"egress", values[TCPULSE_DIR_EGRESS]}, {"ingress", values[TCPULSE_DIR_INGRESS]}};
+nlohmann::json direction_json(const tcpulse_flow_dir& d) {
+  nlohmann::json out = {{"packets", d.packets},
+                        {"bytes", d.bytes},
+                        {"payload_bytes", d.payload_bytes},
+                        {"retransmitted_segments", d.retrans_segs},
+                        {"retransmitted_bytes", d.retrans_bytes},
+                        {"resets", d.rsts},
+                        {"zero_window_segments", d.zero_windows},
+                        {"syns", d.syns},
+                        {"fin", (d.flags & TCPULSE_DIRF_FIN) != 0}};
+  if (d.flags & TCPULSE_DIRF_WSCALE) out["window_scale"] = d.wscale;
+  return out;
+}
+
+nlohmann::json pod_direction_json(const tcpulse_pod_dir& d) {
+  return {{"packets", d.packets}, {"bytes", d.bytes}, {"retransmitted_segments", d.retrans_segs},
+          {"resets", d.rsts}, {"zero_window_segments", d.zero_windows}};
+}
+
+const char* state_name(uint8_t state) {
+  switch (state) {
+    case TCPULSE_CONN_MIDSTREAM: return "midstream";
+    case TCPULSE_CONN_SYN: return "syn";
+    case TCPULSE_CONN_ESTABLISHED: return "established";
+    case TCPULSE_CONN_CLOSED: return "closed";
+  }
+  return "unknown";
 }
 
 }  // namespace
@@ -33,8 +58,9 @@ nlohmann::json pods_json(const NodeSnapshot& snap) {
                    {"host_ifindex", pod.ifindex},
                    {"netns_ino", r.netns_ino},
                    {"ips", r.ips},
-                   {"packets", per_direction(pod.traffic.packets)},
-                   {"bytes", per_direction(pod.traffic.bytes)}});
+                   {"egress", pod_direction_json(pod.stats.dir[TCPULSE_DIR_EGRESS])},
+                   {"ingress", pod_direction_json(pod.stats.dir[TCPULSE_DIR_INGRESS])},
+                   {"active_connections", pod.active_connections}});
   }
   return out;
 }
@@ -54,9 +80,17 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
                    {"local_port", ntohs(k.local_port)},
                    {"remote", address_text(k.family, k.remote_addr)},
                    {"remote_port", ntohs(k.remote_port)},
-                   {"packets", per_direction(s.packets)},
-                   {"bytes", per_direction(s.bytes)},
-                   {"payload_bytes", per_direction(s.payload_bytes)},
+                   {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS])},
+                   {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS])},
+                   {"role", s.role == TCPULSE_ROLE_CLIENT   ? "client"
+                            : s.role == TCPULSE_ROLE_SERVER ? "server"
+                                                            : "unknown"},
+                   {"state", state_name(s.state)},
+                   {"handshake_rtt_ns", s.handshake_rtt_ns},
+                   {"rtt_samples", s.rtt_count},
+                   {"rtt_min_ns", s.rtt_min_ns},
+                   {"rtt_max_ns", s.rtt_max_ns},
+                   {"rtt_mean_ns", s.rtt_count ? s.rtt_sum_ns / s.rtt_count : 0},
                    {"first_seen_ns", s.first_seen_ns},
                    {"last_seen_ns", s.last_seen_ns}});
   }

@@ -37,7 +37,7 @@ std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
       {"/metrics",
        [=](const std::string&) {
          return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                             render_text(pod_metric_families(snapshot(false)))};
+                             render_text(pod_metric_families(snapshot(true)))};
        }},
       {"/pods",
        [=](const std::string&) {

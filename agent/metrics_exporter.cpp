@@ -2,6 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -12,67 +13,141 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
 
 constexpr const char* kDirections[TCPULSE_DIR_COUNT] = {"egress", "ingress"};
+constexpr const char* kRoles[TCPULSE_ROLE_COUNT] = {"client", "server"};
 
-ClientMetric labelled(std::vector<ClientMetric::Label> labels) {
+struct PodTotals {
+  tcpulse_pod_stats stats{};
+  uint64_t active = 0;
+};
+
+MetricFamily family(const char* name, const char* help, MetricType type) {
+  return MetricFamily{name, help, type, {}};
+}
+
+void add(MetricFamily& f, Labels labels, double value) {
   ClientMetric m;
   m.label = std::move(labels);
-  return m;
+  if (f.type == MetricType::Counter) m.counter.value = value;
+  else m.gauge.value = value;
+  f.metric.push_back(std::move(m));
+}
+
+// A Prometheus histogram from the datapath's per-bucket (non-cumulative) log2 counts.
+void add_histogram(MetricFamily& f, Labels labels, const __u64 (&buckets)[TCPULSE_RTT_BUCKETS],
+                   __u64 sum_ns) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  uint64_t cumulative = 0;
+  for (int i = 0; i < TCPULSE_RTT_BUCKETS; i++) {
+    cumulative += buckets[i];
+    double bound = i == TCPULSE_RTT_BUCKETS - 1
+                       ? std::numeric_limits<double>::infinity()
+                       : TCPULSE_RTT_BUCKET0_NS * 1e-9 * static_cast<double>(1ULL << i);
+    m.histogram.bucket.push_back({cumulative, bound});
+  }
+  m.histogram.sample_count = cumulative;
+  m.histogram.sample_sum = static_cast<double>(sum_ns) * 1e-9;
+  f.metric.push_back(std::move(m));
 }
 
 }  // namespace
 
 std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
-  MetricFamily info{"tcpulse_pod_info",
-                    "A monitored pod interface: 1 per host veth tcpulse is attached to.",
-                    MetricType::Gauge, {}};
-  MetricFamily packets{"tcpulse_packets_total",
-                       "IP packets (wire segments) by pod and direction, from the pod's view.",
-                       MetricType::Counter, {}};
-  MetricFamily bytes{"tcpulse_bytes_total",
-                     "IP bytes (headers included) by pod and direction, from the pod's view.",
-                     MetricType::Counter, {}};
-  MetricFamily errors{"tcpulse_datapath_errors_total",
-                      "Packets the datapath could not fully account, by reason.",
-                      MetricType::Counter, {}};
+  auto info = family("tcpulse_pod_info",
+                     "A monitored pod interface: 1 per host veth tcpulse is attached to.",
+                     MetricType::Gauge);
+  auto packets = family("tcpulse_packets_total",
+                        "IP packets (wire segments) by pod and direction, from the pod's view.",
+                        MetricType::Counter);
+  auto bytes = family("tcpulse_bytes_total",
+                      "IP bytes (headers included) by pod and direction, from the pod's view.",
+                      MetricType::Counter);
+  auto rtt = family("tcpulse_tcp_rtt_seconds",
+                    "Network round-trip time of the pod's TCP connections, from TCP timestamps "
+                    "(host veth to peer and back).",
+                    MetricType::Histogram);
+  auto hs_rtt = family("tcpulse_tcp_handshake_rtt_seconds",
+                       "TCP handshake round trip: SYN to SYN/ACK (client), SYN/ACK to ACK (server).",
+                       MetricType::Histogram);
+  auto retrans_segs = family("tcpulse_tcp_retransmitted_segments_total",
+                             "TCP segments carrying only data already sent (loss), by direction.",
+                             MetricType::Counter);
+  auto retrans_bytes = family("tcpulse_tcp_retransmitted_bytes_total",
+                              "Payload bytes of retransmitted TCP segments, by direction.",
+                              MetricType::Counter);
+  auto resets = family("tcpulse_tcp_resets_total",
+                       "TCP RST segments: egress = sent by the pod, ingress = received.",
+                       MetricType::Counter);
+  auto zero_window = family("tcpulse_tcp_zero_window_segments_total",
+                            "TCP segments advertising a zero receive window; egress = the pod's "
+                            "receiver stalled.",
+                            MetricType::Counter);
+  auto syn_retries = family("tcpulse_tcp_syn_retries_total",
+                            "Repeated SYN or SYN/ACK segments: connection attempts that needed a retry.",
+                            MetricType::Counter);
+  auto opened = family("tcpulse_tcp_connections_opened_total",
+                       "TCP connections whose handshake was seen, by the pod's role.",
+                       MetricType::Counter);
+  auto closed = family("tcpulse_tcp_connections_closed_total",
+                       "Opened TCP connections that closed (FIN both ways, or RST).",
+                       MetricType::Counter);
+  auto active = family("tcpulse_tcp_connections_active",
+                       "TCP connections of the pod in the flow table and not closed.",
+                       MetricType::Gauge);
+  auto errors = family("tcpulse_datapath_errors_total",
+                       "Packets the datapath could not fully account, by reason.",
+                       MetricType::Counter);
 
   // A pod with several interfaces (Multus) is one pod: its counters add up.
-  std::map<std::pair<std::string, std::string>, tcpulse_pod_traffic> per_pod;
+  std::map<std::pair<std::string, std::string>, PodTotals> per_pod;
   for (const auto& pod : snap.pods) {
     const auto& r = pod.record;
-    auto m = labelled({{"namespace", r.pod_namespace},
-                       {"pod", r.pod_name},
-                       {"pod_uid", r.pod_uid},
-                       {"container_id", r.container_id},
-                       {"interface", r.ifname},
-                       {"host_ifindex", std::to_string(pod.ifindex)}});
-    m.gauge.value = 1;
-    info.metric.push_back(std::move(m));
-    auto& sum = per_pod[{r.pod_namespace, r.pod_name}];
+    add(info, {{"namespace", r.pod_namespace}, {"pod", r.pod_name}, {"pod_uid", r.pod_uid},
+               {"container_id", r.container_id}, {"interface", r.ifname},
+               {"host_ifindex", std::to_string(pod.ifindex)}},
+        1);
+    auto& totals = per_pod[{r.pod_namespace, r.pod_name}];
+    add_pod_stats(totals.stats, pod.stats);
+    totals.active += pod.active_connections;
+  }
+  for (const auto& [id, totals] : per_pod) {
+    const auto& s = totals.stats;
+    Labels pod = {{"namespace", id.first}, {"pod", id.second}};
+    auto with = [&](const char* key, const char* value) {
+      Labels l = pod;
+      l.push_back({key, value});
+      return l;
+    };
     for (int d = 0; d < TCPULSE_DIR_COUNT; d++) {
-      sum.packets[d] += pod.traffic.packets[d];
-      sum.bytes[d] += pod.traffic.bytes[d];
+      auto l = with("direction", kDirections[d]);
+      add(packets, l, static_cast<double>(s.dir[d].packets));
+      add(bytes, l, static_cast<double>(s.dir[d].bytes));
+      add(retrans_segs, l, static_cast<double>(s.dir[d].retrans_segs));
+      add(retrans_bytes, l, static_cast<double>(s.dir[d].retrans_bytes));
+      add(resets, l, static_cast<double>(s.dir[d].rsts));
+      add(zero_window, l, static_cast<double>(s.dir[d].zero_windows));
     }
-  }
-  for (const auto& [pod, traffic] : per_pod) {
-    for (int d = 0; d < TCPULSE_DIR_COUNT; d++) {
-      std::vector<ClientMetric::Label> labels = {
-          {"namespace", pod.first}, {"pod", pod.second}, {"direction", kDirections[d]}};
-      auto p = labelled(labels);
-      p.counter.value = static_cast<double>(traffic.packets[d]);
-      packets.metric.push_back(std::move(p));
-      auto b = labelled(labels);
-      b.counter.value = static_cast<double>(traffic.bytes[d]);
-      bytes.metric.push_back(std::move(b));
+    for (int role = 0; role < TCPULSE_ROLE_COUNT; role++) {
+      add(opened, with("role", kRoles[role]), static_cast<double>(s.opened[role]));
+      add_histogram(hs_rtt, with("role", kRoles[role]), s.handshake_rtt_buckets[role],
+                    s.handshake_rtt_sum_ns[role]);
     }
+    add_histogram(rtt, pod, s.rtt_buckets, s.rtt_sum_ns);
+    add(syn_retries, pod, static_cast<double>(s.syn_retries));
+    add(closed, pod, static_cast<double>(s.closed));
+    add(active, pod, static_cast<double>(totals.active));
   }
-  for (int reason = 0; reason < TCPULSE_ERR_COUNT; reason++) {
-    auto e = labelled({{"reason", std::string(error_reason_name(reason))}});
-    e.counter.value = static_cast<double>(snap.errors[reason]);
-    errors.metric.push_back(std::move(e));
-  }
-  return {std::move(info), std::move(packets), std::move(bytes), std::move(errors)};
+  for (int reason = 0; reason < TCPULSE_ERR_COUNT; reason++)
+    add(errors, {{"reason", std::string(error_reason_name(reason))}},
+        static_cast<double>(snap.errors[reason]));
+  return {std::move(info),         std::move(packets),      std::move(bytes),
+          std::move(rtt),          std::move(hs_rtt),       std::move(retrans_segs),
+          std::move(retrans_bytes), std::move(resets),      std::move(zero_window),
+          std::move(syn_retries),  std::move(opened),       std::move(closed),
+          std::move(active),       std::move(errors)};
 }
 
 std::string render_text(const std::vector<MetricFamily>& families) {

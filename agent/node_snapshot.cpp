@@ -4,6 +4,17 @@
 
 namespace tcpulse::agent {
 
+void add_pod_stats(tcpulse_pod_stats& dst, const tcpulse_pod_stats& src) {
+  static_assert(sizeof(tcpulse_pod_stats) % sizeof(__u64) == 0);
+  auto* d = reinterpret_cast<__u64*>(&dst);
+  const auto* s = reinterpret_cast<const __u64*>(&src);
+  for (size_t i = 0; i < sizeof(tcpulse_pod_stats) / sizeof(__u64); i++) d[i] += s[i];
+}
+
+bool flow_is_active(const tcpulse_flow_stats& flow) {
+  return flow.state == TCPULSE_CONN_ESTABLISHED || flow.state == TCPULSE_CONN_MIDSTREAM;
+}
+
 std::string_view error_reason_name(int reason) {
   switch (reason) {
     case TCPULSE_ERR_TRUNCATED_IP: return "truncated_ip";
@@ -11,21 +22,18 @@ std::string_view error_reason_name(int reason) {
     case TCPULSE_ERR_TRUNCATED_TCP: return "truncated_tcp";
     case TCPULSE_ERR_FLOW_INSERT: return "flow_insert_failed";
     case TCPULSE_ERR_POD_MAP_FULL: return "pod_map_full";
+    case TCPULSE_ERR_BAD_TCP_OPTION: return "bad_tcp_option";
   }
   return "unknown";
 }
 
 Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
   NodeSnapshot snap;
-  std::map<uint32_t, tcpulse_pod_traffic> traffic;
-  auto r = maps.pod_traffic.for_each(
-      [&](const __u32& ifindex, const std::vector<tcpulse_pod_traffic>& per_cpu) {
-        tcpulse_pod_traffic sum{};
-        for (const auto& t : per_cpu)
-          for (int d = 0; d < TCPULSE_DIR_COUNT; d++) {
-            sum.packets[d] += t.packets[d];
-            sum.bytes[d] += t.bytes[d];
-          }
+  std::map<uint32_t, tcpulse_pod_stats> traffic;
+  auto r = maps.pod_stats.for_each(
+      [&](const __u32& ifindex, const std::vector<tcpulse_pod_stats>& per_cpu) {
+        tcpulse_pod_stats sum{};
+        for (const auto& t : per_cpu) add_pod_stats(sum, t);
         traffic[ifindex] = sum;
       });
   if (!r) return r.error();
@@ -34,7 +42,7 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
     PodSnapshot pod;
     pod.ifindex = ifindex;
     pod.record = PodRecord::from_abi(info);
-    if (auto it = traffic.find(ifindex); it != traffic.end()) pod.traffic = it->second;
+    if (auto it = traffic.find(ifindex); it != traffic.end()) pod.stats = it->second;
     snap.pods.push_back(std::move(pod));
   });
   if (!r) return r.error();
@@ -47,10 +55,14 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
   }
 
   if (with_flows) {
+    std::map<uint32_t, uint64_t> active;
     r = maps.flows.for_each([&](const tcpulse_flow_key& key, const tcpulse_flow_stats& stats) {
       snap.flows.push_back({key, stats});
+      if (flow_is_active(stats)) active[key.ifindex]++;
     });
     if (!r) return r.error();
+    for (auto& pod : snap.pods)
+      if (auto it = active.find(pod.ifindex); it != active.end()) pod.active_connections = it->second;
   }
   return snap;
 }

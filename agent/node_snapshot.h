@@ -15,8 +15,14 @@ namespace tcpulse::agent {
 struct PodSnapshot {
   uint32_t ifindex = 0;
   PodRecord record;
-  tcpulse_pod_traffic traffic{};  // summed over CPUs
+  tcpulse_pod_stats stats{};  // summed over CPUs
+  uint64_t active_connections = 0;  // flows of this pod open now (needs the flows read)
 };
+
+// dst += src, field by field (every field of tcpulse_pod_stats is a __u64 counter).
+void add_pod_stats(tcpulse_pod_stats& dst, const tcpulse_pod_stats& src);
+// Whether a flow counts as an active connection.
+bool flow_is_active(const tcpulse_flow_stats& flow);
 
 struct FlowSnapshot {
   tcpulse_flow_key key{};
@@ -29,7 +35,7 @@ struct NodeSnapshot {
   std::array<uint64_t, TCPULSE_ERR_COUNT> errors{};
 };
 
-// Reads everything; flows only if with_flows (the per-pod export does not need them).
+// Reads everything; flows only if with_flows (needed for active connections and /flows).
 Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows);
 
 std::string_view error_reason_name(int reason);

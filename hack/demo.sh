@@ -67,8 +67,8 @@ flows=$(curl -sf "$url/flows")
 printf "   %-20s %14s %18s %18s\n" TRANSFER DELIVERED "SENDER SAW (EGR)" "RECEIVER SAW (ING)"
 for t in frontend-backend backend-db frontend-db; do
 	from=${t%-*} to=${t#*-} cport=${sent_port[$t]}
-	out=$(jq --arg p "$from" --argjson c "$cport" '[.[] | select(.pod == $p and .local_port == $c) | .payload_bytes.egress] | add' <<<"$flows")
-	in=$(jq --arg p "$to" --argjson c "$cport" '[.[] | select(.pod == $p and .remote_port == $c) | .payload_bytes.ingress] | add' <<<"$flows")
+	out=$(jq --arg p "$from" --argjson c "$cport" '[.[] | select(.pod == $p and .local_port == $c) | .egress.payload_bytes] | add' <<<"$flows")
+	in=$(jq --arg p "$to" --argjson c "$cport" '[.[] | select(.pod == $p and .remote_port == $c) | .ingress.payload_bytes] | add' <<<"$flows")
 	printf "   %-20s %'14d %'18d %'18d\n" "$from -> $to" "${sent_bytes[$t]}" "$out" "$in"
 done
 echo "   (a veth sees retransmitted segments too: under bulk load the kernel may drop and TCP resend,"

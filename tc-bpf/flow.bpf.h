@@ -9,6 +9,7 @@
 #include "clock.bpf.h"
 #include "maps.bpf.h"
 #include "parse.bpf.h"
+#include "tcp_health.bpf.h"
 
 #ifndef EEXIST
 #define EEXIST 17
@@ -28,18 +29,14 @@ static __always_inline void *lookup_or_create(void *map, const void *key, const 
 	return bpf_map_lookup_elem(map, key);
 }
 
-static __always_inline void account_pod(__u32 ifindex, int dir, __u64 segs, __u64 bytes)
+static __always_inline struct tcpulse_pod_stats *pod_stats(__u32 ifindex)
 {
-	static const struct tcpulse_pod_traffic zero;
-	struct tcpulse_pod_traffic *traffic;
+	static const struct tcpulse_pod_stats zero;
+	struct tcpulse_pod_stats *pod = lookup_or_create(&tcpulse_podstat, &ifindex, &zero);
 
-	traffic = lookup_or_create(&tcpulse_podtraf, &ifindex, &zero);
-	if (!traffic) {
+	if (!pod)
 		count_error(TCPULSE_ERR_POD_MAP_FULL);
-		return;
-	}
-	traffic->packets[dir & 1] += segs;
-	traffic->bytes[dir & 1] += bytes;
+	return pod;
 }
 
 static __always_inline void build_flow_key(struct tcpulse_flow_key *key, const struct packet *pkt,
@@ -62,37 +59,36 @@ static __always_inline void build_flow_key(struct tcpulse_flow_key *key, const s
 	}
 }
 
-static __always_inline void account_flow(const struct packet *pkt, __u32 ifindex, int dir,
-					 __u64 segs, __u64 bytes, __u64 payload)
+static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet *pkt,
+							     __u32 ifindex, int dir, __u64 now)
 {
 	static const struct tcpulse_flow_stats zero;
 	struct tcpulse_flow_key key;
-	struct tcpulse_flow_stats *stats;
-	__u64 now = tcpulse_now_ns();
+	struct tcpulse_flow_stats *flow;
 
 	build_flow_key(&key, pkt, ifindex, dir);
-	stats = bpf_map_lookup_elem(&tcpulse_flows, &key);
-	if (!stats) {
-		stats = lookup_or_create(&tcpulse_flows, &key, &zero);
-		if (!stats) {
-			count_error(TCPULSE_ERR_FLOW_INSERT);
-			return;
-		}
-		/* Racing creators may both set it; either value is a correct first-seen time. */
-		stats->first_seen_ns = now;
+	flow = bpf_map_lookup_elem(&tcpulse_flows, &key);
+	if (flow)
+		return flow;
+	flow = lookup_or_create(&tcpulse_flows, &key, &zero);
+	if (!flow) {
+		count_error(TCPULSE_ERR_FLOW_INSERT);
+		return NULL;
 	}
-	/* Both programs, on different CPUs, update the same entry. */
-	__sync_fetch_and_add(&stats->packets[dir & 1], segs);
-	__sync_fetch_and_add(&stats->bytes[dir & 1], bytes);
-	__sync_fetch_and_add(&stats->payload_bytes[dir & 1], payload);
-	stats->last_seen_ns = now;
+	/* Racing creators may both set these; either value is right. */
+	flow->first_seen_ns = now;
+	flow->role = TCPULSE_ROLE_UNKNOWN;
+	return flow;
 }
 
 /* The whole per-packet path for one direction. Never changes the packet's fate. */
 static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 {
+	struct tcpulse_pod_stats *pod;
+	struct tcpulse_flow_stats *flow;
 	struct packet pkt = {};
-	__u64 segs, payload, bytes;
+	__u32 segs, payload;
+	__u64 bytes, now;
 	int ret;
 
 	ret = parse_packet(skb, &pkt);
@@ -106,11 +102,28 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	/* A GSO skb leaves as gso_segs wire segments, each with its own headers. */
 	segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
 	payload = pkt.l3_len - pkt.headers_len;
-	bytes = payload + segs * pkt.headers_len;
+	bytes = payload + (__u64)segs * pkt.headers_len;
 
-	account_pod(skb->ifindex, dir, segs, bytes);
-	if (ret == PARSE_TCP)
-		account_flow(&pkt, skb->ifindex, dir, segs, bytes, payload);
+	pod = pod_stats(skb->ifindex);
+	if (!pod)
+		return;
+	pod->dir[dir & 1].packets += segs;
+	pod->dir[dir & 1].bytes += bytes;
+	if (ret != PARSE_TCP)
+		return;
+	if (pkt.bad_options)
+		count_error(TCPULSE_ERR_BAD_TCP_OPTION);
+
+	now = tcpulse_now_ns();
+	flow = flow_stats(&pkt, skb->ifindex, dir, now);
+	if (!flow)
+		return;
+	/* Both programs, on different CPUs, update the same entry. */
+	__sync_fetch_and_add(&flow->dir[dir & 1].packets, segs);
+	__sync_fetch_and_add(&flow->dir[dir & 1].bytes, bytes);
+	__sync_fetch_and_add(&flow->dir[dir & 1].payload_bytes, payload);
+	flow->last_seen_ns = now;
+	track_tcp(&pkt, flow, pod, dir, segs, payload, now);
 }
 
 #endif /* TCPULSE_FLOW_BPF_H */

@@ -27,14 +27,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpulse_pods SEC(".maps");
 
-/* Per-CPU so the hot path needs no atomics; the agent sums the CPUs. */
+/* Per-CPU so the hot path needs no atomics; the agent sums the CPUs. Not preallocated: a 608-byte
+ * value per CPU per possible pod would be 160 MB on a 64-CPU node. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, TCPULSE_PODS_MAX);
 	__type(key, __u32);
-	__type(value, struct tcpulse_pod_traffic);
+	__type(value, struct tcpulse_pod_stats);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpulse_podtraf SEC(".maps");
+} tcpulse_podstat SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

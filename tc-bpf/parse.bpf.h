@@ -25,6 +25,20 @@ enum parse_result {
 	/* negative values are -enum tcpulse_error */
 };
 
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_WINDOW 3
+#define TCPOPT_TIMESTAMP 8
+/* More than any real option block holds (40 bytes: e.g. MSS, SACK-OK, TS, NOP, WS is 5). */
+#define MAX_TCP_OPTIONS 16
+
+/* Everything the datapath uses from a packet, copied out of it: after a bpf_skb_pull_data any
+ * pointer into the packet is invalid, so none is kept. */
 struct packet {
 	__u8 family;
 	__u8 protocol;
@@ -34,8 +48,63 @@ struct packet {
 	__u8 daddr[16];
 	__u16 sport; /* network byte order */
 	__u16 dport;
-	struct tcphdr *tcp;
+	/* TCP, host byte order */
+	__u32 seq;
+	__u32 ack;
+	__u32 tsval;
+	__u32 tsecr;
+	__u16 window;
+	__u8 flags;      /* TCP_FLAG_* */
+	__u8 has_ts : 1; /* timestamps option present */
+	__u8 has_ws : 1; /* window scale option present (SYN only) */
+	__u8 bad_options : 1;
+	__u8 wscale;
 };
+
+/* Walks the TCP options for timestamps and window scale. A malformed option (length < 2, or past
+ * the header) stops the walk and marks the packet: the segment is still accounted, its options
+ * ignored. */
+static __always_inline void parse_tcp_options(struct packet *pkt, __u8 *opt, __u32 len,
+					      void *data_end)
+{
+	__u32 pos = 0;
+
+#pragma clang loop unroll(full)
+	for (int i = 0; i < MAX_TCP_OPTIONS; i++) {
+		__u8 *p = opt + pos;
+		__u8 kind, olen;
+
+		if (pos >= len || (void *)(p + 1) > data_end)
+			return;
+		kind = p[0];
+		if (kind == TCPOPT_EOL)
+			return;
+		if (kind == TCPOPT_NOP) {
+			pos++;
+			continue;
+		}
+		if (pos + 2 > len || (void *)(p + 2) > data_end) {
+			pkt->bad_options = 1;
+			return;
+		}
+		olen = p[1];
+		if (olen < 2 || pos + olen > len) {
+			pkt->bad_options = 1;
+			return;
+		}
+		if (kind == TCPOPT_TIMESTAMP && olen == 10 && (void *)(p + 10) <= data_end) {
+			pkt->tsval = bpf_ntohl(*(__u32 *)(p + 2));
+			pkt->tsecr = bpf_ntohl(*(__u32 *)(p + 6));
+			pkt->has_ts = 1;
+		} else if (kind == TCPOPT_WINDOW && olen == 3 && (void *)(p + 3) <= data_end) {
+			pkt->wscale = p[2];
+			pkt->has_ws = 1;
+		}
+		pos += olen;
+		if (pos > 40)
+			return;
+	}
+}
 
 static __always_inline int parse_tcp(struct packet *pkt, void *l4, void *data_end)
 {
@@ -50,7 +119,12 @@ static __always_inline int parse_tcp(struct packet *pkt, void *l4, void *data_en
 	pkt->headers_len += doff;
 	pkt->sport = th->source;
 	pkt->dport = th->dest;
-	pkt->tcp = th;
+	pkt->seq = bpf_ntohl(th->seq);
+	pkt->ack = bpf_ntohl(th->ack_seq);
+	pkt->window = bpf_ntohs(th->window);
+	pkt->flags = ((__u8 *)th)[13];
+	if (doff > sizeof(*th))
+		parse_tcp_options(pkt, (__u8 *)(th + 1), doff - sizeof(*th), data_end);
 	return PARSE_TCP;
 }
 

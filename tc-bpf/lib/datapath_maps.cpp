@@ -20,7 +20,7 @@ Result<DatapathMaps> DatapathMaps::open(const PinLayout& layout) {
   if (!flows) return flows.error();
   auto pods = open_map<PodMap>(layout, kPodsMap);
   if (!pods) return pods.error();
-  auto traffic = open_map<PodTrafficMap>(layout, kPodTrafficMap);
+  auto traffic = open_map<PodStatsMap>(layout, kPodStatsMap);
   if (!traffic) return traffic.error();
   auto errors = open_map<ErrorMap>(layout, kErrorsMap);
   if (!errors) return errors.error();

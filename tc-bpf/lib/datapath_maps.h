@@ -14,18 +14,18 @@ namespace tcpulse {
 // Map names as declared in tc-bpf/maps.bpf.h; libbpf pins each by its name.
 inline constexpr std::string_view kFlowsMap = "tcpulse_flows";
 inline constexpr std::string_view kPodsMap = "tcpulse_pods";
-inline constexpr std::string_view kPodTrafficMap = "tcpulse_podtraf";
+inline constexpr std::string_view kPodStatsMap = "tcpulse_podstat";
 inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
 
 using FlowMap = TypedMap<tcpulse_flow_key, tcpulse_flow_stats>;
 using PodMap = TypedMap<__u32, tcpulse_pod_info>;
-using PodTrafficMap = PerCpuMap<__u32, tcpulse_pod_traffic>;
+using PodStatsMap = PerCpuMap<__u32, tcpulse_pod_stats>;
 using ErrorMap = PerCpuMap<__u32, __u64>;
 
 struct DatapathMaps {
   FlowMap flows;
   PodMap pods;
-  PodTrafficMap pod_traffic;
+  PodStatsMap pod_stats;
   ErrorMap errors;
 
   // Opens the pinned maps; ENOENT when the agent has not pinned them yet.

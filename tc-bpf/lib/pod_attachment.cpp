@@ -48,7 +48,7 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
               PodRecord::from_abi(*previous.value()).is_attachment(record.container_id, record.ifname);
   // A new owner of this ifindex starts from zero, not from the last pod's counters.
   if (!same)
-    if (auto r = maps_.pod_traffic.erase(key); !r) return r.error();
+    if (auto r = maps_.pod_stats.erase(key); !r) return r.error();
   if (auto r = maps_.pods.put(key, record.to_abi()); !r) return r.error();
 
   // Sequential on purpose: each tcx attach waits for an RCU grace period while holding RTNL, so
@@ -160,7 +160,7 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
   if (!removed)
     for (TcHook hook : kTcHooks) (void)detach_clsact(*recorded, hook);
   if (auto r = maps->pods.erase(key); !r) return r.error();
-  if (auto r = maps->pod_traffic.erase(key); !r) return r.error();
+  if (auto r = maps->pod_stats.erase(key); !r) return r.error();
   return true;
 }
 

@@ -92,12 +92,12 @@ ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& 
     live.insert(ifindex);
   });
   std::vector<__u32> orphans;
-  (void)attachments->maps().pod_traffic.for_each(
-      [&](const __u32& ifindex, const std::vector<tcpulse_pod_traffic>&) {
+  (void)attachments->maps().pod_stats.for_each(
+      [&](const __u32& ifindex, const std::vector<tcpulse_pod_stats>&) {
         if (!live.count(ifindex)) orphans.push_back(ifindex);
       });
   for (__u32 ifindex : orphans)
-    if (auto r = attachments->maps().pod_traffic.erase(ifindex); r && r.value())
+    if (auto r = attachments->maps().pod_stats.erase(ifindex); r && r.value())
       report.orphan_counters++;
 
   std::error_code ec;

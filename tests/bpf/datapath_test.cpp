@@ -87,16 +87,16 @@ class Datapath : public ::testing::Test {
     return n;
   }
 
-  tcpulse_pod_traffic pod_traffic() {
-    std::vector<tcpulse_pod_traffic> per_cpu(libbpf_num_possible_cpus());
-    tcpulse_pod_traffic sum{};
+  tcpulse_pod_stats pod_stats() {
+    std::vector<tcpulse_pod_stats> per_cpu(libbpf_num_possible_cpus());
+    tcpulse_pod_stats sum{};
     __u32 k = kIfindex;
-    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podtraf), &k, per_cpu.data()) == 0)
-      for (auto& t : per_cpu)
-        for (int d = 0; d < 2; d++) {
-          sum.packets[d] += t.packets[d];
-          sum.bytes[d] += t.bytes[d];
-        }
+    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podstat), &k, per_cpu.data()) == 0)
+      for (auto& t : per_cpu) {
+        auto* dst = reinterpret_cast<__u64*>(&sum);
+        const auto* src = reinterpret_cast<const __u64*>(&t);
+        for (size_t i = 0; i < sizeof(sum) / sizeof(__u64); i++) dst[i] += src[i];
+      }
     return sum;
   }
 
@@ -129,19 +129,19 @@ TEST_F(Datapath, Ipv4ConnectionBothDirectionsInOneFlow) {
 
   auto s = flow(key(AF_INET, pod, 40000, peer, 80));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->packets[TCPULSE_DIR_EGRESS], 2u);
-  EXPECT_EQ(s->packets[TCPULSE_DIR_INGRESS], 2u);
-  EXPECT_EQ(s->payload_bytes[TCPULSE_DIR_EGRESS], 100u);
-  EXPECT_EQ(s->payload_bytes[TCPULSE_DIR_INGRESS], 1400u);
-  EXPECT_EQ(s->bytes[TCPULSE_DIR_EGRESS], 2 * 40u + 100);  // IP + TCP headers + payload
-  EXPECT_EQ(s->bytes[TCPULSE_DIR_INGRESS], 2 * 40u + 1400);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].packets, 2u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].packets, 2u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].payload_bytes, 100u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].payload_bytes, 1400u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].bytes, 2 * 40u + 100);  // IP + TCP headers + payload
+  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].bytes, 2 * 40u + 1400);
   EXPECT_EQ(s->first_seen_ns, 1000u);
   EXPECT_EQ(s->last_seen_ns, 3000u);
   EXPECT_EQ(flow_count(), 1u);
 
-  auto t = pod_traffic();
-  EXPECT_EQ(t.packets[TCPULSE_DIR_EGRESS], 2u);
-  EXPECT_EQ(t.bytes[TCPULSE_DIR_INGRESS], 1480u);
+  auto t = pod_stats();
+  EXPECT_EQ(t.dir[TCPULSE_DIR_EGRESS].packets, 2u);
+  EXPECT_EQ(t.dir[TCPULSE_DIR_INGRESS].bytes, 1480u);
 }
 
 TEST_F(Datapath, Ipv6Flow) {
@@ -151,10 +151,10 @@ TEST_F(Datapath, Ipv6Flow) {
   run(TCPULSE_DIR_INGRESS, PacketBuilder().ipv6(peer, pod).tcp(5555, 8080).ack(1).payload(333).build());
   auto s = flow(key(AF_INET6, pod, 8080, peer, 5555));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->packets[TCPULSE_DIR_INGRESS], 2u);
-  EXPECT_EQ(s->packets[TCPULSE_DIR_EGRESS], 1u);
-  EXPECT_EQ(s->payload_bytes[TCPULSE_DIR_INGRESS], 333u);
-  EXPECT_EQ(s->bytes[TCPULSE_DIR_INGRESS], 2 * 60u + 333);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].packets, 2u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].packets, 1u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].payload_bytes, 333u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].bytes, 2 * 60u + 333);
 }
 
 TEST_F(Datapath, TcpOptionsCountAsHeaderNotPayload) {
@@ -162,8 +162,8 @@ TEST_F(Datapath, TcpOptionsCountAsHeaderNotPayload) {
       PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(1, 2).ack(1).timestamps(5, 6).payload(10).build());
   auto s = flow(key(AF_INET, "10.0.0.1", 1, "10.0.0.2", 2));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->payload_bytes[TCPULSE_DIR_EGRESS], 10u);
-  EXPECT_EQ(s->bytes[TCPULSE_DIR_EGRESS], 20u + 32 + 10);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].payload_bytes, 10u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].bytes, 20u + 32 + 10);
 }
 
 TEST_F(Datapath, GsoPacketCountsEverySegment) {
@@ -173,9 +173,9 @@ TEST_F(Datapath, GsoPacketCountsEverySegment) {
       PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(1, 2).ack(1).payload(3000).build(), 4);
   auto s = flow(key(AF_INET, "10.0.0.1", 1, "10.0.0.2", 2));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->packets[TCPULSE_DIR_EGRESS], 4u);
-  EXPECT_EQ(s->payload_bytes[TCPULSE_DIR_EGRESS], 3000u);
-  EXPECT_EQ(s->bytes[TCPULSE_DIR_EGRESS], 3000u + 4 * 40);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].packets, 4u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].payload_bytes, 3000u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].bytes, 3000u + 4 * 40);
 }
 
 TEST_F(Datapath, NonTcpIsPodTrafficWithoutFlow) {
@@ -184,15 +184,15 @@ TEST_F(Datapath, NonTcpIsPodTrafficWithoutFlow) {
   run(TCPULSE_DIR_EGRESS,
       PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(1, 2).fragment_offset(185).payload(8).build());
   EXPECT_EQ(flow_count(), 0u);
-  EXPECT_EQ(pod_traffic().packets[TCPULSE_DIR_EGRESS], 2u);
+  EXPECT_EQ(pod_stats().dir[TCPULSE_DIR_EGRESS].packets, 2u);
   // UDP: 20 IP + 8 UDP + 20 payload; fragment: 20 IP + 28 bytes after it.
-  EXPECT_EQ(pod_traffic().bytes[TCPULSE_DIR_EGRESS], (20u + 8 + 20) + (20u + 20 + 8));
+  EXPECT_EQ(pod_stats().dir[TCPULSE_DIR_EGRESS].bytes, (20u + 8 + 20) + (20u + 20 + 8));
 }
 
 TEST_F(Datapath, ArpIsIgnored) {
   EXPECT_EQ(run(TCPULSE_DIR_EGRESS, arp_frame()), kTcActUnspec);
   EXPECT_EQ(flow_count(), 0u);
-  EXPECT_EQ(pod_traffic().packets[TCPULSE_DIR_EGRESS], 0u);
+  EXPECT_EQ(pod_stats().dir[TCPULSE_DIR_EGRESS].packets, 0u);
   for (int r = 0; r < TCPULSE_ERR_COUNT; r++) EXPECT_EQ(errors(r), 0u);
 }
 
@@ -227,8 +227,8 @@ TEST_F(Datapath, MalformedPacketsAreCountedAndHarmless) {
   }
   auto s = flow(key(AF_INET, "10.0.0.1", 1000, "10.0.0.2", 2000));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->packets[TCPULSE_DIR_EGRESS], 1u);
-  EXPECT_EQ(s->payload_bytes[TCPULSE_DIR_EGRESS], 50u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].packets, 1u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].payload_bytes, 50u);
   EXPECT_EQ(flow_count(), 1u);
 }
 

@@ -87,8 +87,8 @@ TEST(Concurrency, TwoHundredPodsSixteenInFlightLeaveNothingBehind) {
   // agent's reconciliation (every second here) sweeps such orphans.
   auto counters = [&] {
     size_t n = 0;
-    (void)maps->pod_traffic.for_each(
-        [&](const __u32&, const std::vector<tcpulse_pod_traffic>&) { n++; });
+    (void)maps->pod_stats.for_each(
+        [&](const __u32&, const std::vector<tcpulse_pod_stats>&) { n++; });
     return n;
   };
   EXPECT_TRUE(eventually([&] { return counters() == 0; }, 3)) << agent.log();

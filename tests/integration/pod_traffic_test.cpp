@@ -100,13 +100,13 @@ TEST_F(PodTraffic, KnownBytesAreReportedForTheRightPodAndDirection) {
     bool client_flow = false, server_flow = false;
     for (const auto& f : flows) {
       if (f["pod"] == "client" && f["local_port"] == transfer.client_port && f["remote_port"] == 7070) {
-        EXPECT_EQ(f["payload_bytes"]["egress"], kBytes);
-        EXPECT_EQ(f["payload_bytes"]["ingress"], 0);
+        EXPECT_EQ(f["egress"]["payload_bytes"], kBytes);
+        EXPECT_EQ(f["ingress"]["payload_bytes"], 0);
         EXPECT_EQ(f["remote"], server.ip);
         client_flow = true;
       }
       if (f["pod"] == "server" && f["local_port"] == 7070 && f["remote_port"] == transfer.client_port) {
-        EXPECT_EQ(f["payload_bytes"]["ingress"], kBytes);
+        EXPECT_EQ(f["ingress"]["payload_bytes"], kBytes);
         server_flow = true;
       }
     }
@@ -192,7 +192,7 @@ TEST_F(PodTraffic, ClsactFallbackCountsAndDetaches) {
   bool seen = false;
   for (const auto& f : flows)
     if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      EXPECT_EQ(f["payload_bytes"]["egress"], kBytes);
+      EXPECT_EQ(f["egress"]["payload_bytes"], kBytes);
       seen = true;
     }
   EXPECT_TRUE(seen) << flows.dump(1);
@@ -270,7 +270,7 @@ TEST_F(PodTraffic, PodsCreatedWhileTheAgentIsDownAreAttachedWhenItStarts) {
   bool counted = false;
   for (const auto& f : json::parse(agent.get("/flows")))
     if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      EXPECT_EQ(f["payload_bytes"]["egress"], 250'000u);
+      EXPECT_EQ(f["egress"]["payload_bytes"], 250'000u);
       counted = true;
     }
   EXPECT_TRUE(counted);
@@ -316,7 +316,7 @@ TEST_F(PodTraffic, PodsCreatedBeforeTcpulseWasInstalledAreAdoptedFromTheCniCache
   bool counted = false;
   for (const auto& f : json::parse(agent.get("/flows")))
     if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      EXPECT_EQ(f["payload_bytes"]["egress"], 300'000u);
+      EXPECT_EQ(f["egress"]["payload_bytes"], 300'000u);
       counted = true;
     }
   EXPECT_TRUE(counted);

@@ -18,8 +18,8 @@ PodSnapshot pod(uint32_t ifindex, const std::string& ns, const std::string& name
   p.record.pod_name = name;
   p.record.container_id = "c-" + name;
   p.record.ifname = ifname;
-  p.traffic.packets[TCPULSE_DIR_EGRESS] = eg_pkts;
-  p.traffic.bytes[TCPULSE_DIR_INGRESS] = in_bytes;
+  p.stats.dir[TCPULSE_DIR_EGRESS].packets = eg_pkts;
+  p.stats.dir[TCPULSE_DIR_INGRESS].bytes = in_bytes;
   return p;
 }
 

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 1
+#define TCPULSE_ABI_VERSION 2
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -29,9 +29,31 @@ enum tcpulse_error {
 	TCPULSE_ERR_BAD_IP_HEADER = 1, /* IPv4 IHL < 5 or version mismatch */
 	TCPULSE_ERR_TRUNCATED_TCP = 2, /* packet ends inside the TCP header, or data offset < 5 */
 	TCPULSE_ERR_FLOW_INSERT = 3,   /* could not create a flow entry */
-	TCPULSE_ERR_POD_MAP_FULL = 4,  /* could not create a per-pod traffic entry */
-	TCPULSE_ERR_COUNT = 5,
+	TCPULSE_ERR_POD_MAP_FULL = 4,  /* could not create a per-pod entry */
+	TCPULSE_ERR_BAD_TCP_OPTION = 5, /* option length 0/1 or past the header: options ignored */
+	TCPULSE_ERR_COUNT = 6,
 };
+
+/* Who opened a connection, from the pod's point of view. */
+enum tcpulse_role {
+	TCPULSE_ROLE_CLIENT = 0, /* the pod sent the SYN */
+	TCPULSE_ROLE_SERVER = 1, /* the pod received the SYN */
+	TCPULSE_ROLE_COUNT = 2,
+	TCPULSE_ROLE_UNKNOWN = 0xff, /* first seen mid-connection */
+};
+
+/* Connection state as the datapath tracks it (enough for opened / closed / active). */
+enum tcpulse_conn_state {
+	TCPULSE_CONN_MIDSTREAM = 0,   /* first seen after the handshake */
+	TCPULSE_CONN_SYN = 1,         /* SYN seen, handshake not complete */
+	TCPULSE_CONN_ESTABLISHED = 2, /* handshake seen: counted as opened */
+	TCPULSE_CONN_CLOSED = 3,      /* FIN both ways, or RST */
+};
+
+/* RTT histogram: bucket i counts samples <= 25 us * 2^i for i < TCPULSE_RTT_BUCKETS - 1 (the last
+ * finite bound is 25 us * 2^17 = 3.28 s); the last bucket counts the rest (+Inf). Not cumulative. */
+#define TCPULSE_RTT_BUCKETS 19
+#define TCPULSE_RTT_BUCKET0_NS 25000
 
 /* Address families as carried in keys (same values as AF_INET/AF_INET6, which BPF C lacks). */
 #define TCPULSE_AF_INET 2
@@ -52,21 +74,75 @@ struct tcpulse_flow_key {
 	__u8 remote_addr[16];
 };
 
-/* Per-flow counters, indexed by enum tcpulse_direction. Shared by both programs (and so both CPUs
- * a connection's two directions may run on): updated with atomic adds. */
-struct tcpulse_flow_stats {
-	__u64 packets[TCPULSE_DIR_COUNT];       /* wire segments (a GSO packet counts its segments) */
-	__u64 bytes[TCPULSE_DIR_COUNT];         /* L3 bytes: IP headers + TCP headers + payload */
-	__u64 payload_bytes[TCPULSE_DIR_COUNT]; /* TCP payload only */
-	__u64 first_seen_ns;                    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u64 last_seen_ns;
+/* Per-direction flow state flags. */
+#define TCPULSE_DIRF_SEQ_VALID (1 << 0) /* seq_high holds a sequence number */
+#define TCPULSE_DIRF_SYN (1 << 1)       /* a SYN (or SYN/ACK) went this way */
+#define TCPULSE_DIRF_FIN (1 << 2)       /* a FIN went this way */
+#define TCPULSE_DIRF_HOLE (1 << 3)      /* [hole_start, hole_end) was skipped: a gap */
+#define TCPULSE_DIRF_WSCALE (1 << 4)    /* wscale came from this direction's SYN */
+
+/* One direction of a flow. Written by that direction's program, read by the other for RTT and
+ * window probes. */
+struct tcpulse_flow_dir {
+	__u64 packets;       /* wire segments (a GSO packet counts its segments) */
+	__u64 bytes;         /* L3 bytes: IP headers + TCP headers + payload */
+	__u64 payload_bytes; /* TCP payload only, retransmissions included */
+	__u64 retrans_bytes; /* payload of retransmitted segments */
+	__u64 hole_ns;       /* when the current hole opened */
+	__u32 retrans_segs;
+	__u32 rsts;
+	__u32 zero_windows;  /* segments advertising a zero window (not SYN/FIN/RST) */
+	__u32 syns;          /* SYN or SYN/ACK segments: more than one is a retry */
+	__u32 seq_high;      /* end of the highest segment seen */
+	__u32 hole_start;
+	__u32 hole_end;
+	__u16 window;        /* last raw window field advertised */
+	__u8 wscale;         /* window scale from the SYN option */
+	__u8 flags;          /* TCPULSE_DIRF_* */
 };
 
-/* Per-pod IP traffic, all protocols, keyed by host veth ifindex in a per-CPU hash. Exact even
- * when flows are evicted from the LRU flow table. */
-struct tcpulse_pod_traffic {
-	__u64 packets[TCPULSE_DIR_COUNT];
-	__u64 bytes[TCPULSE_DIR_COUNT]; /* L3 bytes */
+/* One TCP connection's state. Counters are updated with atomic adds where both programs (and so
+ * two CPUs) may touch them; the rest is written by one direction at a time. */
+struct tcpulse_flow_stats {
+	struct tcpulse_flow_dir dir[TCPULSE_DIR_COUNT]; /* indexed by enum tcpulse_direction */
+	__u64 first_seen_ns;    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 last_seen_ns;
+	__u64 syn_ns;           /* last SYN (client) or SYN/ACK (server) the pod sent */
+	__u64 ts_sent_ns;       /* when tsval_sent left the pod; 0: no sample outstanding */
+	__u64 rtt_sum_ns;
+	__u32 rtt_count;
+	__u32 rtt_min_ns;
+	__u32 rtt_max_ns;
+	__u32 handshake_rtt_ns; /* 0 until the handshake is seen */
+	__u32 tsval_sent;       /* the pod's TSval awaiting its echo */
+	__u32 tsval_last;       /* the pod's last TSval: only a new one starts a sample */
+	__u8 role;              /* enum tcpulse_role */
+	__u8 state;             /* enum tcpulse_conn_state */
+	__u16 pad0;
+	__u32 pad1;
+};
+
+/* One direction of a pod's totals. */
+struct tcpulse_pod_dir {
+	__u64 packets;
+	__u64 bytes; /* L3 bytes, all IP protocols */
+	__u64 retrans_segs;
+	__u64 retrans_bytes;
+	__u64 rsts;
+	__u64 zero_windows;
+};
+
+/* A pod's totals, per CPU, keyed by host veth ifindex: exact even when flows are evicted from
+ * the LRU flow table. Histograms are per bucket (not cumulative); count = sum of the buckets. */
+struct tcpulse_pod_stats {
+	struct tcpulse_pod_dir dir[TCPULSE_DIR_COUNT];
+	__u64 syn_retries;
+	__u64 opened[TCPULSE_ROLE_COUNT];
+	__u64 closed;
+	__u64 rtt_sum_ns;
+	__u64 rtt_buckets[TCPULSE_RTT_BUCKETS];
+	__u64 handshake_rtt_sum_ns[TCPULSE_ROLE_COUNT];
+	__u64 handshake_rtt_buckets[TCPULSE_ROLE_COUNT][TCPULSE_RTT_BUCKETS];
 };
 
 #define TCPULSE_POD_NAMESPACE_LEN 64  /* a DNS label: 63 + NUL */
@@ -101,13 +177,15 @@ struct tcpulse_pod_info {
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct tcpulse_flow_key) == 44, "flow key layout");
-_Static_assert(sizeof(struct tcpulse_flow_stats) == 64, "flow stats layout");
-_Static_assert(sizeof(struct tcpulse_pod_traffic) == 32, "pod traffic layout");
+_Static_assert(sizeof(struct tcpulse_flow_dir) == 72, "flow direction layout");
+_Static_assert(sizeof(struct tcpulse_flow_stats) == 216, "flow stats layout");
+_Static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
 _Static_assert(sizeof(struct tcpulse_pod_info) == 664, "pod info layout");
 #else
 static_assert(sizeof(struct tcpulse_flow_key) == 44, "flow key layout");
-static_assert(sizeof(struct tcpulse_flow_stats) == 64, "flow stats layout");
-static_assert(sizeof(struct tcpulse_pod_traffic) == 32, "pod traffic layout");
+static_assert(sizeof(struct tcpulse_flow_dir) == 72, "flow direction layout");
+static_assert(sizeof(struct tcpulse_flow_stats) == 216, "flow stats layout");
+static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
 static_assert(sizeof(struct tcpulse_pod_info) == 664, "pod info layout");
 #endif
 

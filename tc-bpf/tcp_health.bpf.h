@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * TCP health from one segment: handshake and its RTT, continuous RTT from timestamps (pping's
+ * method), retransmissions, resets, zero-window advertisements, and connection close. Each
+ * helper updates the flow and the pod's per-CPU totals; `dir` is the pod's view (egress = sent
+ * by the pod).
+ */
+#ifndef TCPULSE_TCP_HEALTH_BPF_H
+#define TCPULSE_TCP_HEALTH_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "tcpulse/abi.h"
+#include "histogram.bpf.h"
+#include "parse.bpf.h"
+
+/* An RTT sample not echoed within this long is dropped, so a lost echo never blocks sampling. */
+#define RTT_SAMPLE_EXPIRY_NS (10ULL * 1000 * 1000 * 1000)
+/* Without an RTT estimate, a gap filled faster than this is taken as reordering. */
+#define DEFAULT_REORDER_WINDOW_NS (1000ULL * 1000)
+
+/* Sequence-space comparisons, correct across wraparound. */
+static __always_inline int seq_before(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
+static __always_inline int seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+static __always_inline void record_rtt(struct tcpulse_flow_stats *flow,
+				       struct tcpulse_pod_stats *pod, __u64 rtt)
+{
+	__u32 rtt32 = rtt > 0xffffffffULL ? 0xffffffff : (__u32)rtt;
+
+	flow->rtt_sum_ns += rtt;
+	if (!flow->rtt_count || rtt32 < flow->rtt_min_ns)
+		flow->rtt_min_ns = rtt32;
+	if (rtt32 > flow->rtt_max_ns)
+		flow->rtt_max_ns = rtt32;
+	flow->rtt_count++;
+	pod->rtt_sum_ns += rtt;
+	pod->rtt_buckets[rtt_bucket(rtt)]++;
+}
+
+static __always_inline void record_handshake(struct tcpulse_flow_stats *flow,
+					     struct tcpulse_pod_stats *pod, __u8 role, __u64 now)
+{
+	__u64 rtt = now - flow->syn_ns;
+
+	flow->handshake_rtt_ns = rtt > 0xffffffffULL ? 0xffffffff : (__u32)rtt;
+	flow->state = TCPULSE_CONN_ESTABLISHED;
+	role &= 1;
+	pod->opened[role]++;
+	pod->handshake_rtt_sum_ns[role] += rtt;
+	pod->handshake_rtt_buckets[role][rtt_bucket(rtt)]++;
+}
+
+/* SYN, SYN/ACK and the handshake's last ACK. */
+static __always_inline void track_handshake(const struct packet *pkt,
+					    struct tcpulse_flow_stats *flow,
+					    struct tcpulse_pod_stats *pod, int dir, __u64 now)
+{
+	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	int syn = pkt->flags & TCP_FLAG_SYN, ack = pkt->flags & TCP_FLAG_ACK;
+
+	if (syn) {
+		/* A second SYN (or SYN/ACK) the same way is a retry. */
+		if (d->syns++)
+			pod->syn_retries++;
+		d->flags |= TCPULSE_DIRF_SYN;
+		if (pkt->has_ws) {
+			d->wscale = pkt->wscale;
+			d->flags |= TCPULSE_DIRF_WSCALE;
+		}
+		if (!ack) {
+			flow->role = dir == TCPULSE_DIR_EGRESS ? TCPULSE_ROLE_CLIENT : TCPULSE_ROLE_SERVER;
+			if (flow->state != TCPULSE_CONN_ESTABLISHED)
+				flow->state = TCPULSE_CONN_SYN;
+			if (dir == TCPULSE_DIR_EGRESS)
+				flow->syn_ns = now; /* client: from the last SYN to the SYN/ACK */
+		} else if (dir == TCPULSE_DIR_EGRESS) {
+			flow->syn_ns = now; /* server: from the last SYN/ACK to the ACK */
+		} else if (flow->role == TCPULSE_ROLE_CLIENT && flow->state == TCPULSE_CONN_SYN) {
+			record_handshake(flow, pod, TCPULSE_ROLE_CLIENT, now);
+		}
+		return;
+	}
+	if (ack && dir == TCPULSE_DIR_INGRESS && flow->role == TCPULSE_ROLE_SERVER &&
+	    flow->state == TCPULSE_CONN_SYN && (flow->dir[TCPULSE_DIR_EGRESS].flags & TCPULSE_DIRF_SYN))
+		record_handshake(flow, pod, TCPULSE_ROLE_SERVER, now);
+}
+
+/* pping's passive RTT: the first segment leaving the pod with a new TSval starts a sample (pure
+ * ACKs do not: their timing depends on the pod's delayed-ACK logic); the first segment coming
+ * back whose TSecr echoes it ends the sample. One sample outstanding per flow: at most one per
+ * RTT, and nothing to expire but a slot. */
+static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_flow_stats *flow,
+				      struct tcpulse_pod_stats *pod, int dir, __u32 payload,
+				      __u64 now)
+{
+	if (!pkt->has_ts)
+		return;
+	if (dir == TCPULSE_DIR_EGRESS) {
+		int fresh = pkt->tsval != flow->tsval_last;
+
+		flow->tsval_last = pkt->tsval;
+		if (!fresh || !(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
+			return;
+		if (flow->ts_sent_ns && now - flow->ts_sent_ns < RTT_SAMPLE_EXPIRY_NS)
+			return;
+		flow->tsval_sent = pkt->tsval;
+		flow->ts_sent_ns = now;
+		return;
+	}
+	if (!flow->ts_sent_ns || !(pkt->flags & TCP_FLAG_ACK))
+		return;
+	if (pkt->tsecr == flow->tsval_sent) {
+		record_rtt(flow, pod, now - flow->ts_sent_ns);
+		flow->ts_sent_ns = 0;
+	} else if (seq_after(pkt->tsecr, flow->tsval_sent)) {
+		/* The echo skipped our TSval (ACK of a later segment): start a new sample. */
+		flow->ts_sent_ns = 0;
+	}
+}
+
+/* How long a gap may take to fill and still be reordering rather than a retransmission: a
+ * retransmission comes at least one RTT after the original. */
+static __always_inline __u64 reorder_window(const struct tcpulse_flow_stats *flow)
+{
+	if (flow->rtt_count)
+		return flow->rtt_min_ns / 2;
+	if (flow->handshake_rtt_ns)
+		return flow->handshake_rtt_ns / 2;
+	return DEFAULT_REORDER_WINDOW_NS;
+}
+
+/* Classifies a segment with payload against what this direction already carried. Returns 1 if it
+ * is a retransmission. */
+static __always_inline int is_retransmission(const struct packet *pkt,
+					     struct tcpulse_flow_stats *flow, int dir,
+					     __u32 payload, __u64 now)
+{
+	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	const struct tcpulse_flow_dir *peer = &flow->dir[(dir + 1) & 1];
+	__u32 seq = pkt->seq + ((pkt->flags & TCP_FLAG_SYN) ? 1 : 0);
+	__u32 end = seq + payload;
+
+	if (!(d->flags & TCPULSE_DIRF_SEQ_VALID)) {
+		d->seq_high = end;
+		d->flags |= TCPULSE_DIRF_SEQ_VALID;
+		return 0;
+	}
+	if (seq_after(end, d->seq_high)) {
+		if (seq_after(seq, d->seq_high)) { /* skipped bytes: remember the gap */
+			d->hole_start = d->seq_high;
+			d->hole_end = seq;
+			d->hole_ns = now;
+			d->flags |= TCPULSE_DIRF_HOLE;
+		}
+		d->seq_high = end;
+		return 0;
+	}
+	/* Nothing new. A keep-alive (0 or 1 byte at seq_high - 1) is not a retransmission, nor is a
+	 * probe of a window the other side advertised as zero. */
+	if (payload <= 1 && seq == d->seq_high - 1)
+		return 0;
+	if ((peer->flags & TCPULSE_DIRF_SEQ_VALID) && peer->window == 0)
+		return 0;
+	if ((d->flags & TCPULSE_DIRF_HOLE) && !seq_before(seq, d->hole_start) &&
+	    !seq_after(end, d->hole_end)) {
+		int reordered = now - d->hole_ns < reorder_window(flow);
+
+		if (seq == d->hole_start)
+			d->hole_start = end;
+		else if (end == d->hole_end)
+			d->hole_end = seq;
+		if (!seq_before(d->hole_start, d->hole_end))
+			d->flags &= ~TCPULSE_DIRF_HOLE;
+		if (reordered)
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline void close_flow(struct tcpulse_flow_stats *flow,
+				       struct tcpulse_pod_stats *pod)
+{
+	if (flow->state == TCPULSE_CONN_ESTABLISHED)
+		pod->closed++;
+	flow->state = TCPULSE_CONN_CLOSED;
+}
+
+/* Everything TCP health needs from one segment. */
+static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_flow_stats *flow,
+				      struct tcpulse_pod_stats *pod, int dir, __u32 segs,
+				      __u32 payload, __u64 now)
+{
+	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	struct tcpulse_pod_dir *pd = &pod->dir[dir & 1];
+
+	if (pkt->flags & TCP_FLAG_RST) {
+		d->rsts++;
+		pd->rsts++;
+		if (flow->state != TCPULSE_CONN_CLOSED)
+			close_flow(flow, pod);
+		return;
+	}
+	if (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK))
+		track_handshake(pkt, flow, pod, dir, now);
+	if (!(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && pkt->window == 0) {
+		d->zero_windows += segs;
+		pd->zero_windows += segs;
+	}
+	d->window = pkt->window;
+	if (payload && is_retransmission(pkt, flow, dir, payload, now)) {
+		d->retrans_segs += segs;
+		d->retrans_bytes += payload;
+		pd->retrans_segs += segs;
+		pd->retrans_bytes += payload;
+	}
+	track_rtt(pkt, flow, pod, dir, payload, now);
+	if (pkt->flags & TCP_FLAG_FIN) {
+		d->flags |= TCPULSE_DIRF_FIN;
+		if ((flow->dir[(dir + 1) & 1].flags & TCPULSE_DIRF_FIN) &&
+		    flow->state != TCPULSE_CONN_CLOSED)
+			close_flow(flow, pod);
+	}
+}
+
+#endif /* TCPULSE_TCP_HEALTH_BPF_H */
