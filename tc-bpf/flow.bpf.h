@@ -111,7 +111,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	pod->dir[dir & 1].bytes += bytes;
 	if (ret != PARSE_TCP)
 		return;
-	if (pkt.bad_options)
+	if (pkt.opts.bad)
 		count_error(TCPULSE_ERR_BAD_TCP_OPTION);
 
 	now = tcpulse_now_ns();

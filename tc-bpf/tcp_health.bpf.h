@@ -71,8 +71,8 @@ static __always_inline void track_handshake(const struct packet *pkt,
 		if (d->syns++)
 			pod->syn_retries++;
 		d->flags |= TCPULSE_DIRF_SYN;
-		if (pkt->has_ws) {
-			d->wscale = pkt->wscale;
+		if (pkt->opts.has_ws) {
+			d->wscale = pkt->opts.wscale;
 			d->flags |= TCPULSE_DIRF_WSCALE;
 		}
 		if (!ack) {
@@ -101,26 +101,26 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 				      struct tcpulse_pod_stats *pod, int dir, __u32 payload,
 				      __u64 now)
 {
-	if (!pkt->has_ts)
+	if (!pkt->opts.has_ts)
 		return;
 	if (dir == TCPULSE_DIR_EGRESS) {
-		int fresh = pkt->tsval != flow->tsval_last;
+		int fresh = pkt->opts.tsval != flow->tsval_last;
 
-		flow->tsval_last = pkt->tsval;
+		flow->tsval_last = pkt->opts.tsval;
 		if (!fresh || !(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
 			return;
 		if (flow->ts_sent_ns && now - flow->ts_sent_ns < RTT_SAMPLE_EXPIRY_NS)
 			return;
-		flow->tsval_sent = pkt->tsval;
+		flow->tsval_sent = pkt->opts.tsval;
 		flow->ts_sent_ns = now;
 		return;
 	}
 	if (!flow->ts_sent_ns || !(pkt->flags & TCP_FLAG_ACK))
 		return;
-	if (pkt->tsecr == flow->tsval_sent) {
+	if (pkt->opts.tsecr == flow->tsval_sent) {
 		record_rtt(flow, pod, now - flow->ts_sent_ns);
 		flow->ts_sent_ns = 0;
-	} else if (seq_after(pkt->tsecr, flow->tsval_sent)) {
+	} else if (seq_after(pkt->opts.tsecr, flow->tsval_sent)) {
 		/* The echo skipped our TSval (ACK of a later segment): start a new sample. */
 		flow->ts_sent_ns = 0;
 	}
