@@ -21,9 +21,13 @@ class PacketBuilder {
   PacketBuilder& fin() { return flags(0x01); }
   PacketBuilder& rst() { return flags(0x04); }
   PacketBuilder& window(uint16_t w) { window_ = w; return *this; }
-  // Raw TCP option bytes; padded to a multiple of 4 with NOPs... unless raw_options_len is forced.
+  // Raw TCP option bytes, padded to a multiple of 4 with NOPs.
   PacketBuilder& tcp_options(std::vector<uint8_t> opts) { options_ = std::move(opts); return *this; }
   PacketBuilder& timestamps(uint32_t tsval, uint32_t tsecr);
+  PacketBuilder& window_scale(uint8_t shift) {
+    options_.insert(options_.end(), {1, 3, 3, shift});  // NOP + WS
+    return *this;
+  }
   PacketBuilder& payload(size_t n, uint8_t fill = 'x') { payload_.assign(n, fill); return *this; }
   // Overrides for malformed packets.
   PacketBuilder& ip_header_len_words(uint8_t ihl) { ihl_override_ = ihl; return *this; }

@@ -1,0 +1,351 @@
+// TCP health in the datapath under BPF_PROG_TEST_RUN: segment sequences through both programs
+// with a mock clock, and assertions on the flow and the pod's totals, one signal at a time.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+
+#include "tcpulse/abi.h"
+#include "tcpulse/tcpulse_test.skel.h"
+#include "tests/support/packet_builder.h"
+#include "tests/support/privileges.h"
+
+namespace tcpulse::test {
+namespace {
+
+constexpr int E = TCPULSE_DIR_EGRESS;   // sent by the pod
+constexpr int I = TCPULSE_DIR_INGRESS;  // received by the pod
+constexpr uint64_t US = 1000;
+constexpr uint8_t SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04;
+
+// One connection between the pod and a peer; out() is what the pod sends, in() what it receives.
+struct Conn {
+  std::string pod = "10.0.0.1", peer = "10.0.0.2";
+  uint16_t pod_port = 40000, peer_port = 80;
+  bool v6 = false;
+  PacketBuilder out() const {
+    PacketBuilder b;
+    v6 ? b.ipv6(pod, peer) : b.ipv4(pod, peer);
+    return b.tcp(pod_port, peer_port);
+  }
+  PacketBuilder in() const {
+    PacketBuilder b;
+    v6 ? b.ipv6(peer, pod) : b.ipv4(peer, pod);
+    return b.tcp(peer_port, pod_port);
+  }
+  tcpulse_flow_key key() const {
+    tcpulse_flow_key k{};
+    int af = v6 ? AF_INET6 : AF_INET;
+    k.ifindex = 1;
+    k.family = v6 ? TCPULSE_AF_INET6 : TCPULSE_AF_INET;
+    k.protocol = IPPROTO_TCP;
+    k.local_port = htons(pod_port);
+    k.remote_port = htons(peer_port);
+    inet_pton(af, pod.c_str(), k.local_addr);
+    inet_pton(af, peer.c_str(), k.remote_addr);
+    return k;
+  }
+};
+
+class TcpHealth : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TCPULSE_SKIP_UNLESS(bpf_unavailable());
+    skel_ = tcpulse_test_bpf__open();
+    ASSERT_NE(skel_, nullptr);
+    bpf_map* map;
+    bpf_object__for_each_map(map, skel_->obj) bpf_map__set_pin_path(map, nullptr);
+    ASSERT_EQ(tcpulse_test_bpf__load(skel_), 0);
+  }
+  void TearDown() override { tcpulse_test_bpf__destroy(skel_); }
+
+  // Sends one segment through the program for `dir` at time `at_ns` (+1 s: the monotonic clock is
+  // never 0 on a real system, and the datapath uses 0 as "no sample outstanding").
+  void at(uint64_t at_ns, int dir, const PacketBuilder& b) {
+    skel_->bss->tcpulse_mock_now_ns = at_ns + 1'000'000'000ULL;
+    auto frame = b.build();
+    std::vector<uint8_t> out(frame.size() + 64);
+    __sk_buff ctx{};
+    ctx.ifindex = 1;
+    bpf_program* prog = dir == E ? skel_->progs.tcpulse_ingress : skel_->progs.tcpulse_egress;
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = out.data(),
+                .data_size_in = static_cast<__u32>(frame.size()),
+                .data_size_out = static_cast<__u32>(out.size()), .ctx_in = &ctx,
+                .ctx_size_in = sizeof(ctx));
+    ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+    ASSERT_EQ(static_cast<int>(opts.retval), -1);  // TC_ACT_UNSPEC: never changes the verdict
+  }
+
+  tcpulse_flow_stats flow(const Conn& c) {
+    tcpulse_flow_stats s{};
+    auto k = c.key();
+    EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_flows), &k, &s), 0);
+    return s;
+  }
+
+  tcpulse_pod_stats pod() {
+    std::vector<tcpulse_pod_stats> per_cpu(libbpf_num_possible_cpus());
+    tcpulse_pod_stats sum{};
+    __u32 k = 1;
+    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podstat), &k, per_cpu.data()) == 0)
+      for (const auto& t : per_cpu) {
+        auto* d = reinterpret_cast<__u64*>(&sum);
+        const auto* s = reinterpret_cast<const __u64*>(&t);
+        for (size_t i = 0; i < sizeof(sum) / sizeof(__u64); i++) d[i] += s[i];
+      }
+    return sum;
+  }
+
+  uint64_t errors(int reason) {
+    std::vector<uint64_t> per_cpu(libbpf_num_possible_cpus());
+    __u32 k = reason;
+    uint64_t sum = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_errors), &k, per_cpu.data()) == 0)
+      for (auto v : per_cpu) sum += v;
+    return sum;
+  }
+
+  // The client-side handshake: SYN at t, SYN/ACK at t + rtt, ACK right after. Sequence numbers
+  // start at pod_isn / peer_isn, so data starts at pod_isn + 1 and peer_isn + 1.
+  void client_handshake(const Conn& c, uint64_t t, uint64_t rtt, uint32_t pod_isn = 1000,
+                        uint32_t peer_isn = 5000) {
+    at(t, E, c.out().flags(SYN).seq(pod_isn).timestamps(10, 0).window_scale(7));
+    at(t + rtt, I, c.in().flags(SYN).seq(peer_isn).ack(pod_isn + 1).timestamps(500, 10).window_scale(9));
+    at(t + rtt + 1 * US, E, c.out().seq(pod_isn + 1).ack(peer_isn + 1).timestamps(11, 500));
+  }
+
+  tcpulse_test_bpf* skel_ = nullptr;
+};
+
+int bucket_of(uint64_t ns) {  // the histogram bucket the ABI defines, computed independently
+  for (int i = 0; i < TCPULSE_RTT_BUCKETS - 1; i++)
+    if (ns <= TCPULSE_RTT_BUCKET0_NS * (1ULL << i)) return i;
+  return TCPULSE_RTT_BUCKETS - 1;
+}
+
+TEST_F(TcpHealth, ClientHandshakeWithTimestampsAndWindowScale) {
+  Conn c;
+  client_handshake(c, 1'000 * US, 300 * US);
+  auto f = flow(c);
+  EXPECT_EQ(f.role, TCPULSE_ROLE_CLIENT);
+  EXPECT_EQ(f.state, TCPULSE_CONN_ESTABLISHED);
+  EXPECT_EQ(f.handshake_rtt_ns, 300 * US);
+  EXPECT_EQ(f.dir[E].wscale, 7);
+  EXPECT_EQ(f.dir[I].wscale, 9);
+  EXPECT_TRUE(f.dir[E].flags & TCPULSE_DIRF_WSCALE);
+  auto p = pod();
+  EXPECT_EQ(p.opened[TCPULSE_ROLE_CLIENT], 1u);
+  EXPECT_EQ(p.opened[TCPULSE_ROLE_SERVER], 0u);
+  EXPECT_EQ(p.handshake_rtt_sum_ns[TCPULSE_ROLE_CLIENT], 300 * US);
+  EXPECT_EQ(p.handshake_rtt_buckets[TCPULSE_ROLE_CLIENT][bucket_of(300 * US)], 1u);
+  EXPECT_EQ(bucket_of(300 * US), 4);  // (200 us, 400 us]
+  EXPECT_EQ(p.syn_retries, 0u);
+}
+
+TEST_F(TcpHealth, ServerHandshakeWithoutTimestamps) {
+  Conn c;
+  at(0, I, c.in().flags(SYN).seq(7000));
+  at(50 * US, E, c.out().flags(SYN).seq(100).ack(7001));
+  at(250 * US, I, c.in().seq(7001).ack(101));
+  auto f = flow(c);
+  EXPECT_EQ(f.role, TCPULSE_ROLE_SERVER);
+  EXPECT_EQ(f.state, TCPULSE_CONN_ESTABLISHED);
+  EXPECT_EQ(f.handshake_rtt_ns, 200 * US);
+  EXPECT_FALSE(f.dir[E].flags & TCPULSE_DIRF_WSCALE);
+  EXPECT_EQ(f.rtt_count, 0u);  // no timestamps, no continuous RTT
+  EXPECT_EQ(pod().opened[TCPULSE_ROLE_SERVER], 1u);
+}
+
+TEST_F(TcpHealth, SynRetryIsCountedAndHandshakeTimedFromTheLastSyn) {
+  Conn c;
+  at(0, E, c.out().flags(SYN).seq(1000));
+  at(1'000'000 * US, E, c.out().flags(SYN).seq(1000));  // the first was lost: retry after 1 s
+  at(1'000'000 * US + 120 * US, I, c.in().flags(SYN).seq(5000).ack(1001));
+  EXPECT_EQ(pod().syn_retries, 1u);
+  EXPECT_EQ(flow(c).handshake_rtt_ns, 120 * US);
+  EXPECT_EQ(flow(c).dir[E].syns, 2u);
+}
+
+TEST_F(TcpHealth, ContinuousRttFromTimestamps) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  uint64_t t = 10'000 * US;
+  // Data with a new TSval starts a sample; its echo ends it.
+  at(t, E, c.out().seq(1001).ack(5001).timestamps(100, 500).payload(1000));
+  at(t + 10 * US, E, c.out().seq(2001).ack(5001).timestamps(100, 500).payload(1000));  // same TSval
+  at(t + 20 * US, E, c.out().ack(5001).timestamps(101, 500));  // pure ACK: never a sample start
+  at(t + 500 * US, I, c.in().seq(5001).ack(3001).timestamps(600, 100));
+  // A later TSval while none is outstanding starts the next sample.
+  at(t + 1'000 * US, E, c.out().seq(3001).ack(5001).timestamps(102, 600).payload(100));
+  at(t + 1'800 * US, I, c.in().seq(5001).ack(3101).timestamps(601, 102));
+  auto f = flow(c);
+  // Three samples: the SYN (TSval 10) echoed by the SYN/ACK after 100 us, then 500 and 800 us.
+  EXPECT_EQ(f.rtt_count, 3u);
+  EXPECT_EQ(f.rtt_min_ns, 100 * US);
+  EXPECT_EQ(f.rtt_max_ns, 800 * US);
+  EXPECT_EQ(f.rtt_sum_ns, 1'400 * US);
+  auto p = pod();
+  EXPECT_EQ(p.rtt_sum_ns, 1'400 * US);
+  EXPECT_EQ(bucket_of(100 * US), 2);  // (50, 100] us
+  EXPECT_EQ(bucket_of(500 * US), 5);  // (400, 800] us
+  EXPECT_EQ(bucket_of(800 * US), 5);
+  EXPECT_EQ(p.rtt_buckets[2], 1u);
+  EXPECT_EQ(p.rtt_buckets[5], 2u);
+  uint64_t total = 0;
+  for (auto b : p.rtt_buckets) total += b;
+  EXPECT_EQ(total, 3u);
+}
+
+TEST_F(TcpHealth, RetransmissionIsCounted) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  at(1'000 * US, E, c.out().seq(1001).ack(5001).payload(1000));
+  at(1'010 * US, E, c.out().seq(2001).ack(5001).payload(1000));
+  at(5'000 * US, E, c.out().seq(1001).ack(5001).payload(1000));  // resent: loss
+  at(5'010 * US, E, c.out().seq(3001).ack(5001).payload(500));   // new data again
+  auto f = flow(c);
+  EXPECT_EQ(f.dir[E].retrans_segs, 1u);
+  EXPECT_EQ(f.dir[E].retrans_bytes, 1000u);
+  EXPECT_EQ(f.dir[E].payload_bytes, 3500u);
+  EXPECT_EQ(f.dir[I].retrans_segs, 0u);
+  EXPECT_EQ(pod().dir[E].retrans_segs, 1u);
+  EXPECT_EQ(pod().dir[E].retrans_bytes, 1000u);
+}
+
+TEST_F(TcpHealth, OutOfOrderSegmentIsNotARetransmission) {
+  Conn c;
+  client_handshake(c, 0, 2'000 * US);  // RTT 2 ms: reordering window 1 ms
+  at(10'000 * US, I, c.in().seq(5001).ack(1001).payload(1000));
+  at(10'010 * US, I, c.in().seq(7001).ack(1001).payload(1000));  // 6001..7001 missing: a gap
+  at(10'050 * US, I, c.in().seq(6001).ack(1001).payload(1000));  // fills it 40 us later: reordered
+  EXPECT_EQ(flow(c).dir[I].retrans_segs, 0u);
+  at(10'100 * US, I, c.in().seq(7001).ack(1001).payload(1000));  // a duplicate: retransmission
+  EXPECT_EQ(flow(c).dir[I].retrans_segs, 1u);
+}
+
+TEST_F(TcpHealth, GapFilledAfterAnRttIsARetransmission) {
+  // Loss upstream of the veth: the gap is filled by the sender's retransmission, >= 1 RTT later.
+  Conn c;
+  client_handshake(c, 0, 200 * US);
+  at(10'000 * US, I, c.in().seq(5001).ack(1001).payload(1000));
+  at(10'010 * US, I, c.in().seq(7001).ack(1001).payload(1000));
+  at(10'400 * US, I, c.in().seq(6001).ack(1001).payload(1000));
+  EXPECT_EQ(flow(c).dir[I].retrans_segs, 1u);
+  EXPECT_EQ(flow(c).dir[I].retrans_bytes, 1000u);
+}
+
+TEST_F(TcpHealth, KeepAliveIsNotARetransmission) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  at(1'000 * US, E, c.out().seq(1001).ack(5001).payload(100));
+  at(60'000'000 * US, E, c.out().seq(1100).ack(5001));              // 0-byte keep-alive
+  at(120'000'000 * US, E, c.out().seq(1100).ack(5001).payload(1));  // 1-byte keep-alive
+  EXPECT_EQ(flow(c).dir[E].retrans_segs, 0u);
+}
+
+TEST_F(TcpHealth, ZeroWindowAndWindowProbe) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  at(1'000 * US, I, c.in().seq(5001).ack(1001).payload(1000));
+  at(1'100 * US, E, c.out().seq(1001).ack(6001).window(0));  // the pod's receiver is full
+  at(1'200 * US, E, c.out().seq(1001).ack(6001).window(0));
+  // The peer probes the closed window with a byte it already sent: not a retransmission.
+  at(200'000 * US, I, c.in().seq(6000).ack(1001).payload(1));
+  auto f = flow(c);
+  EXPECT_EQ(f.dir[E].zero_windows, 2u);
+  EXPECT_EQ(f.dir[I].zero_windows, 0u);
+  EXPECT_EQ(f.dir[I].retrans_segs, 0u);
+  EXPECT_EQ(pod().dir[E].zero_windows, 2u);
+  // A SYN with window 0 is not a zero-window advertisement.
+  Conn other;
+  other.pod_port = 40001;
+  at(300'000 * US, E, other.out().flags(SYN).seq(1).window(0));
+  EXPECT_EQ(pod().dir[E].zero_windows, 2u);
+}
+
+TEST_F(TcpHealth, ResetsEachWayCloseTheConnection) {
+  Conn a, b;
+  b.pod_port = 40002;
+  client_handshake(a, 0, 100 * US);
+  client_handshake(b, 0, 100 * US);
+  at(1'000 * US, E, a.out().flags(RST).seq(1001));
+  at(1'000 * US, I, b.in().flags(RST | ACK).seq(5001).ack(1001));
+  EXPECT_EQ(flow(a).dir[E].rsts, 1u);
+  EXPECT_EQ(flow(b).dir[I].rsts, 1u);
+  EXPECT_EQ(flow(a).state, TCPULSE_CONN_CLOSED);
+  EXPECT_EQ(flow(b).state, TCPULSE_CONN_CLOSED);
+  auto p = pod();
+  EXPECT_EQ(p.dir[E].rsts, 1u);
+  EXPECT_EQ(p.dir[I].rsts, 1u);
+  EXPECT_EQ(p.opened[TCPULSE_ROLE_CLIENT], 2u);
+  EXPECT_EQ(p.closed, 2u);
+}
+
+TEST_F(TcpHealth, RefusedConnectionIsAResetNotAClose) {
+  Conn c;
+  at(0, E, c.out().flags(SYN).seq(1000));
+  at(30 * US, I, c.in().flags(RST | ACK).seq(0).ack(1001));
+  auto p = pod();
+  EXPECT_EQ(p.dir[I].rsts, 1u);
+  EXPECT_EQ(p.opened[TCPULSE_ROLE_CLIENT], 0u);
+  EXPECT_EQ(p.closed, 0u);
+}
+
+TEST_F(TcpHealth, FinBothWaysClosesOnce) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  at(1'000 * US, E, c.out().flags(FIN | ACK).seq(1001).ack(5001));
+  EXPECT_EQ(flow(c).state, TCPULSE_CONN_ESTABLISHED);
+  at(1'100 * US, I, c.in().flags(FIN | ACK).seq(5001).ack(1002));
+  at(1'200 * US, E, c.out().seq(1002).ack(5002));
+  at(1'300 * US, I, c.in().flags(FIN | ACK).seq(5001).ack(1002));  // a resent FIN
+  EXPECT_EQ(flow(c).state, TCPULSE_CONN_CLOSED);
+  EXPECT_EQ(pod().closed, 1u);
+}
+
+TEST_F(TcpHealth, SequenceWraparound) {
+  Conn c;
+  client_handshake(c, 0, 100 * US, /*pod_isn=*/0xfffffe00u);
+  at(1'000 * US, E, c.out().seq(0xfffffe01u).ack(5001).payload(1000));  // crosses 2^32
+  at(1'010 * US, E, c.out().seq(0x000001e9u).ack(5001).payload(1000));  // continues after it
+  EXPECT_EQ(flow(c).dir[E].retrans_segs, 0u);
+  at(5'000 * US, E, c.out().seq(0xfffffe01u).ack(5001).payload(1000));  // resent across the wrap
+  EXPECT_EQ(flow(c).dir[E].retrans_segs, 1u);
+}
+
+TEST_F(TcpHealth, Ipv6ConnectionSignals) {
+  Conn c;
+  c.v6 = true;
+  c.pod = "fd00::1";
+  c.peer = "fd00::2";
+  client_handshake(c, 0, 250 * US);
+  at(1'000 * US, E, c.out().seq(1001).ack(5001).timestamps(20, 500).payload(1200));
+  at(1'000 * US + 400 * US, I, c.in().seq(5001).ack(2201).timestamps(700, 20));
+  at(9'000 * US, E, c.out().seq(1001).ack(5001).timestamps(30, 700).payload(1200));
+  auto f = flow(c);
+  EXPECT_EQ(f.handshake_rtt_ns, 250 * US);
+  EXPECT_EQ(f.rtt_count, 2u);  // the SYN's sample (250 us) and the data's (400 us)
+  EXPECT_EQ(f.rtt_max_ns, 400 * US);
+  EXPECT_EQ(f.dir[E].retrans_segs, 1u);
+}
+
+TEST_F(TcpHealth, MalformedOptionsAreCountedAndHarmless) {
+  Conn good, bad;
+  bad.pod_port = 40003;
+  client_handshake(good, 0, 100 * US);
+  // Option length 0, and a timestamp option claiming 10 bytes in an 8-byte option block.
+  at(1'000 * US, E, bad.out().seq(1).tcp_options({8, 0, 0, 0}).payload(10));
+  at(1'010 * US, E, bad.out().seq(11).tcp_options({1, 1, 8, 10, 0, 0, 0, 0}).payload(10));
+  at(1'020 * US, E, bad.out().seq(21).tcp_options({3, 1, 0, 0}).payload(10));  // length 1
+  EXPECT_EQ(errors(TCPULSE_ERR_BAD_TCP_OPTION), 3u);
+  auto b = flow(bad);
+  EXPECT_EQ(b.dir[E].packets, 3u);  // still accounted
+  EXPECT_EQ(b.dir[E].payload_bytes, 30u);
+  EXPECT_EQ(b.rtt_count, 0u);
+  auto g = flow(good);  // and nothing leaked into another flow
+  EXPECT_EQ(g.dir[E].packets, 2u);
+  EXPECT_EQ(g.state, TCPULSE_CONN_ESTABLISHED);
+}
+
+}  // namespace
+}  // namespace tcpulse::test
