@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <future>
+#include <thread>
 #include <stdexcept>
 #include <vector>
 
@@ -15,7 +17,8 @@
 namespace tcpulse::test {
 
 TransferResult tcp_transfer(const std::string& server_netns, const std::string& server_ip,
-                            uint16_t port, const std::string& client_netns, uint64_t bytes) {
+                            uint16_t port, const std::string& client_netns, uint64_t bytes,
+                            const TransferOptions& options) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -27,6 +30,10 @@ TransferResult tcp_transfer(const std::string& server_netns, const std::string& 
     listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int one = 1;
     setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    // Set before listen(): accepted sockets inherit it, and the window follows from it.
+    if (options.server_rcvbuf)
+      setsockopt(listener.get(), SOL_SOCKET, SO_RCVBUF, &options.server_rcvbuf,
+                 sizeof(options.server_rcvbuf));
     if (bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
         listen(listener.get(), 1) != 0)
       return errno_error("listen on " + server_ip);
@@ -36,6 +43,7 @@ TransferResult tcp_transfer(const std::string& server_netns, const std::string& 
 
   auto server = std::async(std::launch::async, [&] {
     UniqueFd conn(accept(listener.get(), nullptr, nullptr));
+    if (options.stall_ms) std::this_thread::sleep_for(std::chrono::milliseconds(options.stall_ms));
     uint64_t total = 0;
     std::vector<char> buf(1 << 16);
     ssize_t n;

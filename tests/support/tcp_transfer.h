@@ -8,12 +8,18 @@
 
 namespace tcpulse::test {
 
+struct TransferOptions {
+  int server_rcvbuf = 0;  // SO_RCVBUF of the server's socket (0: the kernel's default)
+  int stall_ms = 0;       // the server reads nothing for this long after accepting
+};
+
 struct TransferResult {
   uint64_t received = 0;
   uint16_t client_port = 0;  // the client's ephemeral port, to find its flow
 };
 
 TransferResult tcp_transfer(const std::string& server_netns, const std::string& server_ip,
-                            uint16_t port, const std::string& client_netns, uint64_t bytes);
+                            uint16_t port, const std::string& client_netns, uint64_t bytes,
+                            const TransferOptions& options = {});
 
 }  // namespace tcpulse::test

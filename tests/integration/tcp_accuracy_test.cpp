@@ -1,0 +1,308 @@
+// The TCP health signals against independent ground truth, with real traffic between pods:
+//  - resets:      N connections refused by iptables REJECT --reject-with tcp-reset;
+//  - loss:        deterministic drops (iptables statistic nth) vs the sender's TcpRetransSegs;
+//  - zero window: a receiver that stops reading vs tshark's tcp.analysis.zero_window on a
+//                 capture of the same veth;
+//  - RTT:         a fixed delay injected through NFQUEUE (no netem here) vs the exported RTT and
+//                 the kernel's own tcp_info RTT of the same connection.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tc-bpf/lib/net_link.h"
+#include "tc-bpf/lib/unique_fd.h"
+#include "tests/support/agent_process.h"
+#include "tests/support/command.h"
+#include "tests/support/eventually.h"
+#include "tests/support/privileges.h"
+#include "tests/support/prometheus_text.h"
+#include "tests/support/tcp_transfer.h"
+#include "tests/support/test_node.h"
+
+namespace tcpulse::test {
+namespace {
+
+using json = nlohmann::json;
+
+// A process the test started, stopped by its pid (SIGTERM, then waited for).
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& argv, const std::filesystem::path& out) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Background() { stop(); }
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Accuracy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TCPULSE_SKIP_UNLESS(node_unavailable());
+    pin_dir_ = "/sys/fs/bpf/tcpulse-acc-" + std::to_string(getpid());
+    agent_ = std::make_unique<AgentProcess>(pin_dir_);
+    agent_->wait_ready();
+    node_ = std::make_unique<TestNode>(pin_dir_);
+    client_ = node_->add_pod("client", "acc");
+    server_ = node_->add_pod("server", "acc");
+    char tmpl[] = "/tmp/tcpulse-acc-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override {
+    node_.reset();
+    agent_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(state_dir_for(pin_dir_), ec);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
+  double metric(const std::string& name, const std::string& pod, const std::string& direction = "") {
+    std::map<std::string, std::string> labels = {{"namespace", "acc"}, {"pod", pod}};
+    if (!direction.empty()) labels["direction"] = direction;
+    auto v = find_sample(parse_prometheus_text(agent_->get("/metrics")), name, labels);
+    EXPECT_TRUE(v) << name << " " << pod << " " << direction;
+    return v.value_or(-1);
+  }
+  void in_pod(const TestPod& pod, std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"ip", "netns", "exec", pod.netns_name});
+    run_checked(argv);
+  }
+  // The kernel's TCP retransmission counter inside a pod (/proc/net/snmp is per netns).
+  uint64_t retrans_segs(const TestPod& pod) {
+    std::istringstream snmp(run_checked({"ip", "netns", "exec", pod.netns_name, "cat", "/proc/net/snmp"}));
+    std::string header, values, line;
+    while (std::getline(snmp, line))
+      if (line.rfind("Tcp:", 0) == 0) (header.empty() ? header : values) = line;
+    std::istringstream h(header), v(values);
+    std::string name, value;
+    while (h >> name && v >> value)
+      if (name == "RetransSegs") return std::stoull(value);
+    throw std::runtime_error("no RetransSegs in /proc/net/snmp");
+  }
+  std::string host_veth(const std::string& pod) {
+    for (const auto& p : json::parse(agent_->get("/pods")))
+      if (p["pod"] == pod) {
+        char name[IF_NAMESIZE] = {};
+        return if_indextoname(p["host_ifindex"].get<unsigned>(), name) ? name : "";
+      }
+    return "";
+  }
+  json flow_of(const std::string& pod, int remote_port) {
+    for (const auto& f : json::parse(agent_->get("/flows")))
+      if (f["pod"] == pod && f["remote_port"] == remote_port) return f;
+    return nullptr;
+  }
+
+  std::filesystem::path pin_dir_, dir_;
+  std::unique_ptr<AgentProcess> agent_;
+  std::unique_ptr<TestNode> node_;
+  TestPod client_, server_;
+};
+
+sockaddr_in address(const std::string& ip, uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+  return a;
+}
+
+TEST_F(Accuracy, RefusedConnectionsAreExactlyTheResets) {
+  in_pod(server_, {"iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7100", "-j", "REJECT",
+                   "--reject-with", "tcp-reset"});
+  constexpr int kConnections = 25;
+  int refused = 0;
+  ASSERT_TRUE(run_in_netns(client_.netns_path, [&]() -> Result<void> {
+    auto to = address(server_.ip, 7100);
+    for (int i = 0; i < kConnections; i++) {
+      UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (connect(s.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0 && errno == ECONNREFUSED)
+        refused++;
+    }
+    return success();
+  }, nullptr));
+  ASSERT_EQ(refused, kConnections);
+  std::printf("[ measured ] resets: %d refused, tcpulse received %.0f, server sent %.0f\n", refused,
+              metric("tcpulse_tcp_resets_total", "client", "ingress"),
+              metric("tcpulse_tcp_resets_total", "server", "egress"));
+  EXPECT_EQ(metric("tcpulse_tcp_resets_total", "client", "ingress"), kConnections);
+  EXPECT_EQ(metric("tcpulse_tcp_resets_total", "server", "egress"), kConnections);
+  EXPECT_EQ(metric("tcpulse_tcp_resets_total", "client", "egress"), 0);
+  EXPECT_EQ(find_sample(parse_prometheus_text(agent_->get("/metrics")),
+                        "tcpulse_tcp_connections_opened_total",
+                        {{"pod", "client"}, {"role", "client"}}),
+            0);
+}
+
+TEST_F(Accuracy, RetransmissionsMatchTheSendersKernelCounter) {
+  // Every 40th client->server packet is lost inside the server pod, after both veths saw it.
+  // The SYN is packet 1, so it gets through.
+  in_pod(server_, {"iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7101", "-m", "statistic",
+                   "--mode", "nth", "--every", "40", "--packet", "39", "-j", "DROP"});
+  uint64_t before = retrans_segs(client_);
+  auto t = tcp_transfer(server_.netns_path, server_.ip, 7101, client_.netns_path, 8'000'000);
+  ASSERT_EQ(t.received, 8'000'000u);
+  double kernel = static_cast<double>(retrans_segs(client_) - before);
+  double ours = metric("tcpulse_tcp_retransmitted_segments_total", "client", "egress");
+  std::printf("[ measured ] retransmitted segments: kernel TcpRetransSegs %.0f, tcpulse %.0f\n",
+              kernel, ours);
+  ASSERT_GT(kernel, 20) << "the drop rule should have forced retransmissions";
+  EXPECT_NEAR(ours, kernel, std::max(1.0, 0.02 * kernel)) << "kernel TcpRetransSegs " << kernel;
+  // The receiver sees the same segments arrive again.
+  EXPECT_NEAR(metric("tcpulse_tcp_retransmitted_segments_total", "server", "ingress"), ours,
+              std::max(1.0, 0.02 * kernel));
+  EXPECT_GT(metric("tcpulse_tcp_retransmitted_bytes_total", "client", "egress"), 0);
+}
+
+TEST_F(Accuracy, ZeroWindowMatchesTsharkOnTheSameVeth) {
+  std::string veth = host_veth("server");
+  ASSERT_FALSE(veth.empty());
+  auto pcap = dir_ / "server.pcapng";
+  Background capture({"tshark", "-i", veth, "-w", pcap.string(), "-q"}, dir_ / "tshark.log");
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(pcap) && std::filesystem::file_size(pcap) > 0; }, 10))
+      << slurp(dir_ / "tshark.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // capturing, not just opened
+
+  // A small receive buffer and a receiver that reads nothing for 3 s: the window closes, and the
+  // sender probes it (at growing intervals) until it opens.
+  TransferOptions stall;
+  stall.server_rcvbuf = 16 * 1024;
+  stall.stall_ms = 3000;
+  auto t = tcp_transfer(server_.netns_path, server_.ip, 7103, client_.netns_path, 2'000'000, stall);
+  ASSERT_EQ(t.received, 2'000'000u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  capture.stop();
+
+  auto frames = run_checked({"tshark", "-r", pcap.string(), "-Y",
+                             "tcp.analysis.zero_window && ip.src == " + server_.ip, "-T", "fields",
+                             "-e", "frame.number"});
+  double analysed = static_cast<double>(std::count(frames.begin(), frames.end(), '\n'));
+  std::printf("[ measured ] zero-window segments: tshark %.0f, tcpulse %.0f\n", analysed,
+              metric("tcpulse_tcp_zero_window_segments_total", "server", "egress"));
+  ASSERT_GT(analysed, 0) << "the receiver never advertised a zero window";
+  EXPECT_EQ(metric("tcpulse_tcp_zero_window_segments_total", "server", "egress"), analysed);
+  EXPECT_EQ(metric("tcpulse_tcp_zero_window_segments_total", "client", "egress"), 0);
+}
+
+TEST_F(Accuracy, RttMatchesAnInjectedDelayAndTheKernelsTcpInfo) {
+  constexpr int kDelayUs = 20'000;
+  constexpr int kRounds = 60;
+  Background delay({"ip", "netns", "exec", server_.netns_name, TCPULSE_BIN_DIR "/nfq-delay", "7",
+                    std::to_string(kDelayUs)},
+                   dir_ / "nfq.log");
+  ASSERT_TRUE(eventually([&] { return slurp(dir_ / "nfq.log").find("ready") != std::string::npos; }, 10))
+      << slurp(dir_ / "nfq.log");
+  // Everything the server sends on this port waits 20 ms before leaving its namespace.
+  in_pod(server_, {"iptables", "-A", "OUTPUT", "-p", "tcp", "--sport", "7102", "-j", "NFQUEUE",
+                   "--queue-num", "7", "--queue-bypass"});
+
+  // An echo server; the client does request/response rounds and reads its own tcp_info.
+  UniqueFd listener;
+  auto to = address(server_.ip, 7102);
+  ASSERT_TRUE(run_in_netns(server_.netns_path, [&]() -> Result<void> {
+    listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (bind(listener.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) || listen(listener.get(), 1))
+      return errno_error("listen");
+    return success();
+  }, nullptr));
+  std::thread echo([&] {
+    UniqueFd c(accept(listener.get(), nullptr, nullptr));
+    char buf[256];
+    ssize_t n;
+    while ((n = read(c.get(), buf, sizeof(buf))) > 0)
+      if (write(c.get(), buf, n) != n) break;
+  });
+  tcp_info info{};
+  uint16_t client_port = 0;
+  auto rounds = run_in_netns(client_.netns_path, [&]() -> Result<void> {
+    UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (connect(s.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to))) return errno_error("connect");
+    sockaddr_in local{};
+    socklen_t len = sizeof(local);
+    getsockname(s.get(), reinterpret_cast<sockaddr*>(&local), &len);
+    client_port = ntohs(local.sin_port);
+    char msg[100] = {}, reply[100];
+    for (int i = 0; i < kRounds; i++) {
+      if (write(s.get(), msg, sizeof(msg)) != sizeof(msg)) return errno_error("write");
+      size_t got = 0;
+      while (got < sizeof(reply)) {
+        ssize_t n = read(s.get(), reply + got, sizeof(reply) - got);
+        if (n <= 0) return errno_error("read");
+        got += n;
+      }
+    }
+    socklen_t ilen = sizeof(info);
+    getsockopt(s.get(), IPPROTO_TCP, TCP_INFO, &info, &ilen);
+    return success();
+  }, nullptr);
+  echo.join();
+  ASSERT_TRUE(rounds) << rounds.error().describe();
+
+  auto f = flow_of("client", 7102);
+  ASSERT_FALSE(f.is_null());
+  EXPECT_EQ(f["local_port"], client_port);
+  double samples = f["rtt_samples"], mean = f["rtt_mean_ns"], min = f["rtt_min_ns"], max = f["rtt_max_ns"];
+  std::printf("[ measured ] RTT with %d us injected: %.0f samples, min %.1f / mean %.1f / max %.1f us, "
+              "tcpi_rtt %u us, handshake %.1f us\n",
+              kDelayUs, samples, min / 1e3, mean / 1e3, max / 1e3, info.tcpi_rtt,
+              static_cast<double>(f["handshake_rtt_ns"]) / 1e3);
+  EXPECT_GE(samples, kRounds - 2);  // one per round trip (and the handshake)
+  // Every sample is the injected delay plus the path's own ~0.1 ms: within 5 %.
+  EXPECT_NEAR(min, kDelayUs * 1e3, kDelayUs * 1e3 * 0.05);
+  EXPECT_NEAR(max, kDelayUs * 1e3, kDelayUs * 1e3 * 0.05);
+  EXPECT_NEAR(mean, kDelayUs * 1e3, kDelayUs * 1e3 * 0.05);
+  // The kernel's smoothed RTT of the same connection agrees (tcpi_rtt is in microseconds).
+  EXPECT_NEAR(mean / 1e3, info.tcpi_rtt, info.tcpi_rtt * 0.05) << "tcpi_rtt " << info.tcpi_rtt;
+  EXPECT_NEAR(static_cast<double>(f["handshake_rtt_ns"]), kDelayUs * 1e3, kDelayUs * 1e3 * 0.05);
+
+  // The exported histogram: every sample in the (12.8, 25.6] ms bucket.
+  auto samples_text = parse_prometheus_text(agent_->get("/metrics"));
+  auto le = [&](const std::string& bound) {
+    return find_sample(samples_text, "tcpulse_tcp_rtt_seconds_bucket",
+                       {{"pod", "client"}, {"le", bound}}).value_or(-1);
+  };
+  double count = find_sample(samples_text, "tcpulse_tcp_rtt_seconds_count", {{"pod", "client"}}).value_or(-1);
+  EXPECT_EQ(count, samples);
+  EXPECT_EQ(le("0.0128"), 0);
+  EXPECT_EQ(le("0.0256"), count);
+}
+
+}  // namespace
+}  // namespace tcpulse::test
