@@ -42,9 +42,18 @@ transfer() {
 	printf "   %-9s -> %-9s %'12d bytes delivered\n" "$1" "$2" "${sent_bytes[$1-$2]}"
 }
 echo "== driving TCP traffic"
+# A lossy pair: inside db, every 50th packet to port 5202 is dropped (after the veths saw it).
+ip netns exec "$NODE_NAME-db" iptables -A INPUT -p tcp --dport 5202 -m statistic --mode nth \
+	--every 50 --packet 49 -j DROP
 transfer frontend backend 20000000 5201
 transfer backend db 5000000 5202
 transfer frontend db 1000000 5203
+# A reset pair: db refuses port 5300 with a TCP reset; frontend tries 5 times.
+ip netns exec "$NODE_NAME-db" iptables -A INPUT -p tcp --dport 5300 -j REJECT --reject-with tcp-reset
+for _ in 1 2 3 4 5; do
+	ip netns exec "$NODE_NAME-frontend" bash -c "echo > /dev/tcp/${NODE_IP[db]}/5300" 2>/dev/null || true
+done
+printf "   %-9s -> %-9s %12s\n" frontend db "5 refused"
 
 # metric NAME POD DIRECTION: one value from the agent's /metrics.
 metrics=$(curl -sf "$url/metrics")
@@ -62,17 +71,47 @@ for p in "${pods[@]}"; do
 		"$(metric tcpulse_packets_total "$p" ingress)" "$(metric tcpulse_bytes_total "$p" ingress)"
 done
 echo
+echo "== TCP health per pod, from $url/metrics"
+# hist_mean NAME POD: sum / count of a histogram, in ms.
+hist_mean() {
+	awk -v name="$1" -v pod="$2" '
+		index($0, name "_sum{") == 1 && index($0, "pod=\"" pod "\"") { s += $NF }
+		index($0, name "_count{") == 1 && index($0, "pod=\"" pod "\"") { c += $NF }
+		END { if (c) printf "%.3f", s / c * 1000; else printf "-" }' <<<"$metrics"
+}
+# sum NAME POD [LABEL=VALUE]: a counter summed over the series that match.
+sum() {
+	awk -v name="$1" -v pod="$2" -v extra="${3:-}" '
+		index($0, name "{") == 1 && index($0, "pod=\"" pod "\"") && (extra == "" || index($0, extra)) { s += $NF }
+		END { printf "%d", s }' <<<"$metrics"
+}
+printf "   %-10s %7s %7s %9s %9s %8s %8s %12s %12s\n" POD OPENED CLOSED "RETX OUT" "RETX IN" "RST OUT" \
+	"RST IN" "RTT MEAN ms" "HS RTT ms"
+for p in "${pods[@]}"; do
+	printf "   %-10s %7s %7s %9s %9s %8s %8s %12s %12s\n" "$p" \
+		"$(sum tcpulse_tcp_connections_opened_total "$p")" "$(sum tcpulse_tcp_connections_closed_total "$p")" \
+		"$(sum tcpulse_tcp_retransmitted_segments_total "$p" 'direction="egress"')" \
+		"$(sum tcpulse_tcp_retransmitted_segments_total "$p" 'direction="ingress"')" \
+		"$(sum tcpulse_tcp_resets_total "$p" 'direction="egress"')" \
+		"$(sum tcpulse_tcp_resets_total "$p" 'direction="ingress"')" \
+		"$(hist_mean tcpulse_tcp_rtt_seconds "$p")" "$(hist_mean tcpulse_tcp_handshake_rtt_seconds "$p")"
+done
+echo
 echo "== each transfer's connection, from $url/flows (TCP payload bytes, both ends)"
 flows=$(curl -sf "$url/flows")
-printf "   %-20s %14s %18s %18s\n" TRANSFER DELIVERED "SENDER SAW (EGR)" "RECEIVER SAW (ING)"
+printf "   %-20s %12s %16s %18s %16s\n" TRANSFER DELIVERED "SENDER SAW" "RECEIVER SAW" \
+	"RETRANSMITTED"
 for t in frontend-backend backend-db frontend-db; do
 	from=${t%-*} to=${t#*-} cport=${sent_port[$t]}
-	out=$(jq --arg p "$from" --argjson c "$cport" '[.[] | select(.pod == $p and .local_port == $c) | .egress.payload_bytes] | add' <<<"$flows")
+	sender=$(jq -c --arg p "$from" --argjson c "$cport" '[.[] | select(.pod == $p and .local_port == $c)][0].egress' <<<"$flows")
 	in=$(jq --arg p "$to" --argjson c "$cport" '[.[] | select(.pod == $p and .remote_port == $c) | .ingress.payload_bytes] | add' <<<"$flows")
-	printf "   %-20s %'14d %'18d %'18d\n" "$from -> $to" "${sent_bytes[$t]}" "$out" "$in"
+	out=$(jq .payload_bytes <<<"$sender") retx=$(jq .retransmitted_bytes <<<"$sender")
+	printf "   %-20s %'12d %'16d %'18d %'16d\n" "$from -> $to" "${sent_bytes[$t]}" "$out" "$in" "$retx"
 done
-echo "   (a veth sees retransmitted segments too: under bulk load the kernel may drop and TCP resend,"
-echo "    so what the veths saw can exceed what was delivered, never fall short of it)"
+echo "   (TCP payload as the pods' veths saw it. Resent segments pass the veth again, so what was seen"
+echo "    can exceed what was delivered. Retransmitted counts TCP's resends, whether the packet was"
+echo "    lost after the veth (backend -> db: dropped inside db) or before it (a full backlog under"
+echo "    bulk load), where the resend fills a gap the veth saw.)"
 echo
 echo "Scrape it:  curl $url/metrics    (also $url/pods, $url/flows, $url/healthz)"
 if [[ -t 0 ]]; then

@@ -126,15 +126,27 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 	}
 }
 
-/* How long a gap may take to fill and still be reordering rather than a retransmission: a
- * retransmission comes at least one RTT after the original. */
+/* Without timestamps: how long a gap may take to fill and still be reordering rather than a
+ * retransmission (which comes at least an RTT after the original). At least 1 ms: a veth's
+ * packets can sit in two CPUs' backlogs and overtake each other by hundreds of microseconds. */
 static __always_inline __u64 reorder_window(const struct tcpulse_flow_stats *flow)
 {
-	if (flow->rtt_count)
-		return flow->rtt_min_ns / 2;
-	if (flow->handshake_rtt_ns)
-		return flow->handshake_rtt_ns / 2;
-	return DEFAULT_REORDER_WINDOW_NS;
+	__u64 half_rtt = flow->rtt_count ? flow->rtt_min_ns / 2 : flow->handshake_rtt_ns / 2;
+
+	return half_rtt > DEFAULT_REORDER_WINDOW_NS ? half_rtt : DEFAULT_REORDER_WINDOW_NS;
+}
+
+/* Whether a segment filling the hole is a resend rather than a late original. With timestamps
+ * the sender says when it sent it: a resend went out after the segment that revealed the hole,
+ * so carries a newer TSval; an equal one (same millisecond) is taken as an original, so that
+ * reordering never reads as loss. */
+static __always_inline int fills_hole_late(const struct packet *pkt,
+					   const struct tcpulse_flow_stats *flow,
+					   const struct tcpulse_flow_dir *d, __u64 now)
+{
+	if (pkt->opts.has_ts && (d->flags & TCPULSE_DIRF_HOLE_TS))
+		return seq_after(pkt->opts.tsval, d->hole_tsval);
+	return now - d->hole_ns >= reorder_window(flow);
 }
 
 /* Classifies a segment with payload against what this direction already carried. Returns 1 if it
@@ -158,7 +170,12 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 			d->hole_start = d->seq_high;
 			d->hole_end = seq;
 			d->hole_ns = now;
+			d->hole_tsval = pkt->opts.tsval;
 			d->flags |= TCPULSE_DIRF_HOLE;
+			if (pkt->opts.has_ts)
+				d->flags |= TCPULSE_DIRF_HOLE_TS;
+			else
+				d->flags &= ~TCPULSE_DIRF_HOLE_TS;
 		}
 		d->seq_high = end;
 		return 0;
@@ -171,7 +188,7 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 		return 0;
 	if ((d->flags & TCPULSE_DIRF_HOLE) && !seq_before(seq, d->hole_start) &&
 	    !seq_after(end, d->hole_end)) {
-		int reordered = now - d->hole_ns < reorder_window(flow);
+		int resent = fills_hole_late(pkt, flow, d, now);
 
 		if (seq == d->hole_start)
 			d->hole_start = end;
@@ -179,7 +196,7 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 			d->hole_end = seq;
 		if (!seq_before(d->hole_start, d->hole_end))
 			d->flags &= ~TCPULSE_DIRF_HOLE;
-		if (reordered)
+		if (!resent)
 			return 0;
 	}
 	return 1;

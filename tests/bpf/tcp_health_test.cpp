@@ -223,15 +223,38 @@ TEST_F(TcpHealth, OutOfOrderSegmentIsNotARetransmission) {
   EXPECT_EQ(flow(c).dir[I].retrans_segs, 1u);
 }
 
-TEST_F(TcpHealth, GapFilledAfterAnRttIsARetransmission) {
-  // Loss upstream of the veth: the gap is filled by the sender's retransmission, >= 1 RTT later.
+TEST_F(TcpHealth, GapFilledLateWithoutTimestampsIsARetransmission) {
+  // Loss upstream of the veth: the sender's resend fills the gap. Without timestamps only time
+  // tells: later than max(RTT / 2, 1 ms).
   Conn c;
   client_handshake(c, 0, 200 * US);
   at(10'000 * US, I, c.in().seq(5001).ack(1001).payload(1000));
   at(10'010 * US, I, c.in().seq(7001).ack(1001).payload(1000));
-  at(10'400 * US, I, c.in().seq(6001).ack(1001).payload(1000));
+  at(15'000 * US, I, c.in().seq(6001).ack(1001).payload(1000));
   EXPECT_EQ(flow(c).dir[I].retrans_segs, 1u);
   EXPECT_EQ(flow(c).dir[I].retrans_bytes, 1000u);
+}
+
+TEST_F(TcpHealth, LateOriginalWithTheSameTsvalIsReorderingNotLoss) {
+  // Two GSO skbs of one flow in two CPUs' backlogs: the second overtakes the first by 2 ms. The
+  // first still carries the TSval of its time of sending: not a retransmission.
+  Conn c;
+  client_handshake(c, 0, 30 * US);
+  at(10'000 * US, E, c.out().seq(1001).ack(5001).timestamps(50, 500).payload(1000));
+  at(10'010 * US, E, c.out().seq(3001).ack(5001).timestamps(51, 500).payload(1000));
+  at(12'000 * US, E, c.out().seq(2001).ack(5001).timestamps(51, 500).payload(1000));
+  EXPECT_EQ(flow(c).dir[E].retrans_segs, 0u);
+}
+
+TEST_F(TcpHealth, ResendWithANewerTsvalFillingAGapIsLossEvenWhenFast) {
+  // A sub-millisecond path: the sender resends 60 us after the gap showed. The newer TSval says
+  // it went out after the segment past the gap: a retransmission.
+  Conn c;
+  client_handshake(c, 0, 30 * US);
+  at(10'000 * US, E, c.out().seq(1001).ack(5001).timestamps(50, 500).payload(1000));
+  at(10'010 * US, E, c.out().seq(3001).ack(5001).timestamps(50, 500).payload(1000));
+  at(10'070 * US, E, c.out().seq(2001).ack(5001).timestamps(51, 501).payload(1000));
+  EXPECT_EQ(flow(c).dir[E].retrans_segs, 1u);
 }
 
 TEST_F(TcpHealth, KeepAliveIsNotARetransmission) {

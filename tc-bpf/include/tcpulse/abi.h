@@ -80,6 +80,7 @@ struct tcpulse_flow_key {
 #define TCPULSE_DIRF_FIN (1 << 2)       /* a FIN went this way */
 #define TCPULSE_DIRF_HOLE (1 << 3)      /* [hole_start, hole_end) was skipped: a gap */
 #define TCPULSE_DIRF_WSCALE (1 << 4)    /* wscale came from this direction's SYN */
+#define TCPULSE_DIRF_HOLE_TS (1 << 5)   /* hole_tsval holds the TSval of the segment past the hole */
 
 /* One direction of a flow. Written by that direction's program, read by the other for RTT and
  * window probes. */
@@ -96,9 +97,11 @@ struct tcpulse_flow_dir {
 	__u32 seq_high;      /* end of the highest segment seen */
 	__u32 hole_start;
 	__u32 hole_end;
+	__u32 hole_tsval;    /* TSval of the segment that revealed the hole */
 	__u16 window;        /* last raw window field advertised */
 	__u8 wscale;         /* window scale from the SYN option */
 	__u8 flags;          /* TCPULSE_DIRF_* */
+	__u32 pad0;
 };
 
 /* One TCP connection's state. Counters are updated with atomic adds where both programs (and so
@@ -177,14 +180,14 @@ struct tcpulse_pod_info {
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct tcpulse_flow_key) == 44, "flow key layout");
-_Static_assert(sizeof(struct tcpulse_flow_dir) == 72, "flow direction layout");
-_Static_assert(sizeof(struct tcpulse_flow_stats) == 216, "flow stats layout");
+_Static_assert(sizeof(struct tcpulse_flow_dir) == 80, "flow direction layout");
+_Static_assert(sizeof(struct tcpulse_flow_stats) == 232, "flow stats layout");
 _Static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
 _Static_assert(sizeof(struct tcpulse_pod_info) == 664, "pod info layout");
 #else
 static_assert(sizeof(struct tcpulse_flow_key) == 44, "flow key layout");
-static_assert(sizeof(struct tcpulse_flow_dir) == 72, "flow direction layout");
-static_assert(sizeof(struct tcpulse_flow_stats) == 216, "flow stats layout");
+static_assert(sizeof(struct tcpulse_flow_dir) == 80, "flow direction layout");
+static_assert(sizeof(struct tcpulse_flow_stats) == 232, "flow stats layout");
 static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
 static_assert(sizeof(struct tcpulse_pod_info) == 664, "pod info layout");
 #endif
