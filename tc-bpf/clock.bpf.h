@@ -7,6 +7,9 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+/* tcpulse_now_ns(): precise, for the events RTT, handshake and gap timing are made of.
+ * tcpulse_coarse_now_ns(): the same clock at tick resolution and a fraction of the cost, for what
+ * every packet stamps (first/last seen). */
 #ifdef TCPULSE_MOCK_CLOCK
 __u64 tcpulse_mock_now_ns = 0;
 
@@ -14,10 +17,20 @@ static __always_inline __u64 tcpulse_now_ns(void)
 {
 	return tcpulse_mock_now_ns;
 }
+
+static __always_inline __u64 tcpulse_coarse_now_ns(void)
+{
+	return tcpulse_mock_now_ns;
+}
 #else
 static __always_inline __u64 tcpulse_now_ns(void)
 {
 	return bpf_ktime_get_ns();
+}
+
+static __always_inline __u64 tcpulse_coarse_now_ns(void)
+{
+	return bpf_ktime_get_coarse_ns();
 }
 #endif
 

@@ -114,7 +114,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	if (pkt.opts.bad)
 		count_error(TCPULSE_ERR_BAD_TCP_OPTION);
 
-	now = tcpulse_now_ns();
+	now = tcpulse_coarse_now_ns();
 	flow = flow_stats(&pkt, skb->ifindex, dir, now);
 	if (!flow)
 		return;
@@ -123,7 +123,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	__sync_fetch_and_add(&flow->dir[dir & 1].bytes, bytes);
 	__sync_fetch_and_add(&flow->dir[dir & 1].payload_bytes, payload);
 	flow->last_seen_ns = now;
-	track_tcp(&pkt, flow, pod, dir, segs, payload, now);
+	track_tcp(&pkt, flow, pod, dir, segs, payload);
 }
 
 #endif /* TCPULSE_FLOW_BPF_H */

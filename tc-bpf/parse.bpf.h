@@ -139,6 +139,17 @@ static __always_inline int parse_tcp(struct __sk_buff *skb, struct packet *pkt, 
 	pkt->ack = bpf_ntohl(th->ack_seq);
 	pkt->window = bpf_ntohs(th->window);
 	pkt->flags = ((__u8 *)th)[13];
+	if (doff == sizeof(*th) + 12) {
+		/* What nearly every data segment carries: NOP, NOP, timestamps. Read it in place. */
+		__u32 *opt = (__u32 *)(th + 1);
+
+		if ((void *)(opt + 3) <= data_end && opt[0] == bpf_htonl(0x0101080a)) {
+			pkt->opts.tsval = bpf_ntohl(opt[1]);
+			pkt->opts.tsecr = bpf_ntohl(opt[2]);
+			pkt->opts.has_ts = 1;
+			return PARSE_TCP;
+		}
+	}
 	if (doff > sizeof(*th))
 		tcpulse_tcp_options(skb, (__u32)((void *)(th + 1) - (void *)(long)skb->data),
 				    doff - sizeof(*th), &pkt->opts);

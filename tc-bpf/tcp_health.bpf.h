@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include "tcpulse/abi.h"
 #include "histogram.bpf.h"
+#include "clock.bpf.h"
 #include "parse.bpf.h"
 
 /* An RTT sample not echoed within this long is dropped, so a lost echo never blocks sampling. */
@@ -46,9 +47,9 @@ static __always_inline void record_rtt(struct tcpulse_flow_stats *flow,
 }
 
 static __always_inline void record_handshake(struct tcpulse_flow_stats *flow,
-					     struct tcpulse_pod_stats *pod, __u8 role, __u64 now)
+					     struct tcpulse_pod_stats *pod, __u8 role)
 {
-	__u64 rtt = now - flow->syn_ns;
+	__u64 rtt = tcpulse_now_ns() - flow->syn_ns;
 
 	flow->handshake_rtt_ns = rtt > 0xffffffffULL ? 0xffffffff : (__u32)rtt;
 	flow->state = TCPULSE_CONN_ESTABLISHED;
@@ -61,7 +62,7 @@ static __always_inline void record_handshake(struct tcpulse_flow_stats *flow,
 /* SYN, SYN/ACK and the handshake's last ACK. */
 static __always_inline void track_handshake(const struct packet *pkt,
 					    struct tcpulse_flow_stats *flow,
-					    struct tcpulse_pod_stats *pod, int dir, __u64 now)
+					    struct tcpulse_pod_stats *pod, int dir)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
 	int syn = pkt->flags & TCP_FLAG_SYN, ack = pkt->flags & TCP_FLAG_ACK;
@@ -80,17 +81,17 @@ static __always_inline void track_handshake(const struct packet *pkt,
 			if (flow->state != TCPULSE_CONN_ESTABLISHED)
 				flow->state = TCPULSE_CONN_SYN;
 			if (dir == TCPULSE_DIR_EGRESS)
-				flow->syn_ns = now; /* client: from the last SYN to the SYN/ACK */
+				flow->syn_ns = tcpulse_now_ns(); /* client: last SYN to SYN/ACK */
 		} else if (dir == TCPULSE_DIR_EGRESS) {
-			flow->syn_ns = now; /* server: from the last SYN/ACK to the ACK */
+			flow->syn_ns = tcpulse_now_ns(); /* server: last SYN/ACK to ACK */
 		} else if (flow->role == TCPULSE_ROLE_CLIENT && flow->state == TCPULSE_CONN_SYN) {
-			record_handshake(flow, pod, TCPULSE_ROLE_CLIENT, now);
+			record_handshake(flow, pod, TCPULSE_ROLE_CLIENT);
 		}
 		return;
 	}
 	if (ack && dir == TCPULSE_DIR_INGRESS && flow->role == TCPULSE_ROLE_SERVER &&
 	    flow->state == TCPULSE_CONN_SYN && (flow->dir[TCPULSE_DIR_EGRESS].flags & TCPULSE_DIRF_SYN))
-		record_handshake(flow, pod, TCPULSE_ROLE_SERVER, now);
+		record_handshake(flow, pod, TCPULSE_ROLE_SERVER);
 }
 
 /* pping's passive RTT: the first segment leaving the pod with a new TSval starts a sample (pure
@@ -98,9 +99,10 @@ static __always_inline void track_handshake(const struct packet *pkt,
  * back whose TSecr echoes it ends the sample. One sample outstanding per flow: at most one per
  * RTT, and nothing to expire but a slot. */
 static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_flow_stats *flow,
-				      struct tcpulse_pod_stats *pod, int dir, __u32 payload,
-				      __u64 now)
+				      struct tcpulse_pod_stats *pod, int dir, __u32 payload)
 {
+	__u64 now;
+
 	if (!pkt->opts.has_ts)
 		return;
 	if (dir == TCPULSE_DIR_EGRESS) {
@@ -109,6 +111,7 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 		flow->tsval_last = pkt->opts.tsval;
 		if (!fresh || !(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
 			return;
+		now = tcpulse_now_ns();
 		if (flow->ts_sent_ns && now - flow->ts_sent_ns < RTT_SAMPLE_EXPIRY_NS)
 			return;
 		flow->tsval_sent = pkt->opts.tsval;
@@ -118,7 +121,7 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 	if (!flow->ts_sent_ns || !(pkt->flags & TCP_FLAG_ACK))
 		return;
 	if (pkt->opts.tsecr == flow->tsval_sent) {
-		record_rtt(flow, pod, now - flow->ts_sent_ns);
+		record_rtt(flow, pod, tcpulse_now_ns() - flow->ts_sent_ns);
 		flow->ts_sent_ns = 0;
 	} else if (seq_after(pkt->opts.tsecr, flow->tsval_sent)) {
 		/* The echo skipped our TSval (ACK of a later segment): start a new sample. */
@@ -142,18 +145,18 @@ static __always_inline __u64 reorder_window(const struct tcpulse_flow_stats *flo
  * reordering never reads as loss. */
 static __always_inline int fills_hole_late(const struct packet *pkt,
 					   const struct tcpulse_flow_stats *flow,
-					   const struct tcpulse_flow_dir *d, __u64 now)
+					   const struct tcpulse_flow_dir *d)
 {
 	if (pkt->opts.has_ts && (d->flags & TCPULSE_DIRF_HOLE_TS))
 		return seq_after(pkt->opts.tsval, d->hole_tsval);
-	return now - d->hole_ns >= reorder_window(flow);
+	return tcpulse_now_ns() - d->hole_ns >= reorder_window(flow);
 }
 
 /* Classifies a segment with payload against what this direction already carried. Returns 1 if it
  * is a retransmission. */
 static __always_inline int is_retransmission(const struct packet *pkt,
 					     struct tcpulse_flow_stats *flow, int dir,
-					     __u32 payload, __u64 now)
+					     __u32 payload)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
 	const struct tcpulse_flow_dir *peer = &flow->dir[(dir + 1) & 1];
@@ -169,7 +172,7 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 		if (seq_after(seq, d->seq_high)) { /* skipped bytes: remember the gap */
 			d->hole_start = d->seq_high;
 			d->hole_end = seq;
-			d->hole_ns = now;
+			d->hole_ns = tcpulse_now_ns();
 			d->hole_tsval = pkt->opts.tsval;
 			d->flags |= TCPULSE_DIRF_HOLE;
 			if (pkt->opts.has_ts)
@@ -188,7 +191,7 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 		return 0;
 	if ((d->flags & TCPULSE_DIRF_HOLE) && !seq_before(seq, d->hole_start) &&
 	    !seq_after(end, d->hole_end)) {
-		int resent = fills_hole_late(pkt, flow, d, now);
+		int resent = fills_hole_late(pkt, flow, d);
 
 		if (seq == d->hole_start)
 			d->hole_start = end;
@@ -213,7 +216,7 @@ static __always_inline void close_flow(struct tcpulse_flow_stats *flow,
 /* Everything TCP health needs from one segment. */
 static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_flow_stats *flow,
 				      struct tcpulse_pod_stats *pod, int dir, __u32 segs,
-				      __u32 payload, __u64 now)
+				      __u32 payload)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
 	struct tcpulse_pod_dir *pd = &pod->dir[dir & 1];
@@ -226,19 +229,19 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 		return;
 	}
 	if (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK))
-		track_handshake(pkt, flow, pod, dir, now);
+		track_handshake(pkt, flow, pod, dir);
 	if (!(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && pkt->window == 0) {
 		d->zero_windows += segs;
 		pd->zero_windows += segs;
 	}
 	d->window = pkt->window;
-	if (payload && is_retransmission(pkt, flow, dir, payload, now)) {
+	if (payload && is_retransmission(pkt, flow, dir, payload)) {
 		d->retrans_segs += segs;
 		d->retrans_bytes += payload;
 		pd->retrans_segs += segs;
 		pd->retrans_bytes += payload;
 	}
-	track_rtt(pkt, flow, pod, dir, payload, now);
+	track_rtt(pkt, flow, pod, dir, payload);
 	if (pkt->flags & TCP_FLAG_FIN) {
 		d->flags |= TCPULSE_DIRF_FIN;
 		if ((flow->dir[(dir + 1) & 1].flags & TCPULSE_DIRF_FIN) &&
