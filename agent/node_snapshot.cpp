@@ -4,13 +4,6 @@
 
 namespace tcpulse::agent {
 
-void add_pod_stats(tcpulse_pod_stats& dst, const tcpulse_pod_stats& src) {
-  static_assert(sizeof(tcpulse_pod_stats) % sizeof(__u64) == 0);
-  auto* d = reinterpret_cast<__u64*>(&dst);
-  const auto* s = reinterpret_cast<const __u64*>(&src);
-  for (size_t i = 0; i < sizeof(tcpulse_pod_stats) / sizeof(__u64); i++) d[i] += s[i];
-}
-
 bool flow_is_active(const tcpulse_flow_stats& flow) {
   return flow.state == TCPULSE_CONN_ESTABLISHED || flow.state == TCPULSE_CONN_MIDSTREAM;
 }
@@ -32,9 +25,7 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
   std::map<uint32_t, tcpulse_pod_stats> traffic;
   auto r = maps.pod_stats.for_each(
       [&](const __u32& ifindex, const std::vector<tcpulse_pod_stats>& per_cpu) {
-        tcpulse_pod_stats sum{};
-        for (const auto& t : per_cpu) add_pod_stats(sum, t);
-        traffic[ifindex] = sum;
+        traffic[ifindex] = sum_pod_stats(per_cpu);
       });
   if (!r) return r.error();
 

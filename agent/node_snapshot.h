@@ -19,8 +19,6 @@ struct PodSnapshot {
   uint64_t active_connections = 0;  // flows of this pod open now (needs the flows read)
 };
 
-// dst += src, field by field (every field of tcpulse_pod_stats is a __u64 counter).
-void add_pod_stats(tcpulse_pod_stats& dst, const tcpulse_pod_stats& src);
 // Whether a flow counts as an active connection.
 bool flow_is_active(const tcpulse_flow_stats& flow);
 

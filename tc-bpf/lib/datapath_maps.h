@@ -22,6 +22,11 @@ using PodMap = TypedMap<__u32, tcpulse_pod_info>;
 using PodStatsMap = PerCpuMap<__u32, tcpulse_pod_stats>;
 using ErrorMap = PerCpuMap<__u32, __u64>;
 
+// dst += src, field by field (every field of tcpulse_pod_stats is a __u64 counter).
+void add_pod_stats(tcpulse_pod_stats& dst, const tcpulse_pod_stats& src);
+// The sum of a per-CPU tcpulse_podstat value.
+tcpulse_pod_stats sum_pod_stats(const std::vector<tcpulse_pod_stats>& per_cpu);
+
 struct DatapathMaps {
   FlowMap flows;
   PodMap pods;

@@ -1,117 +1,42 @@
 // The datapath under BPF_PROG_TEST_RUN: crafted frames through the real programs (test build with
 // a mock clock), assertions on the flow, pod-traffic and error maps.
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "tcpulse/abi.h"
-#include "tcpulse/tcpulse_test.skel.h"
+#include "tests/support/datapath_under_test.h"
 #include "tests/support/packet_builder.h"
 #include "tests/support/privileges.h"
 
 namespace tcpulse::test {
 namespace {
 
-// BPF_PROG_TEST_RUN runs tc programs on loopback unless told otherwise.
-constexpr uint32_t kIfindex = 1;
 constexpr int kTcActUnspec = -1;
 
 class Datapath : public ::testing::Test {
  protected:
   void SetUp() override {
     TCPULSE_SKIP_UNLESS(bpf_unavailable());
-    skel_ = tcpulse_test_bpf__open();
-    ASSERT_NE(skel_, nullptr);
-    // Private maps: tests never touch pins.
-    bpf_map* map;
-    bpf_object__for_each_map(map, skel_->obj) bpf_map__set_pin_path(map, nullptr);
-    ASSERT_EQ(tcpulse_test_bpf__load(skel_), 0);
+    dut_.emplace();
+    ASSERT_TRUE(dut_->loaded());
   }
-  void TearDown() override { tcpulse_test_bpf__destroy(skel_); }
 
-  // Runs one frame through the program for the pod's direction; returns the verdict.
   int run(int direction, const std::vector<uint8_t>& frame, uint32_t gso_segs = 0) {
-    bpf_program* prog = direction == TCPULSE_DIR_EGRESS ? skel_->progs.tcpulse_ingress
-                                                        : skel_->progs.tcpulse_egress;
-    std::vector<uint8_t> out(frame.size() + 256);
-    __sk_buff ctx{};
-    ctx.ifindex = kIfindex;
-    if (gso_segs) {
-      // Mirrors what the kernel's own selftest passes for a GSO skb.
-      ctx.gso_segs = gso_segs;
-      ctx.gso_size = 1000;
-      ctx.wire_len = static_cast<__u32>(frame.size());
-    }
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
-                .data_out = out.data(), .data_size_in = static_cast<__u32>(frame.size()),
-                .data_size_out = static_cast<__u32>(out.size()), .ctx_in = &ctx,
-                .ctx_size_in = sizeof(ctx));
-    int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
-    EXPECT_EQ(err, 0) << strerror(-err);
-    EXPECT_EQ(opts.data_size_out, frame.size());  // the packet is never changed
-    EXPECT_EQ(0, memcmp(out.data(), frame.data(), frame.size()));
-    return static_cast<int>(opts.retval);
+    return dut_->run(direction, frame, gso_segs);
   }
-
   tcpulse_flow_key key(int family, const std::string& local, uint16_t lport,
                        const std::string& remote, uint16_t rport) {
-    tcpulse_flow_key k{};
-    k.ifindex = kIfindex;
-    k.family = family == AF_INET ? TCPULSE_AF_INET : TCPULSE_AF_INET6;
-    k.protocol = IPPROTO_TCP;
-    k.local_port = htons(lport);
-    k.remote_port = htons(rport);
-    inet_pton(family, local.c_str(), k.local_addr);
-    inet_pton(family, remote.c_str(), k.remote_addr);
-    return k;
+    return tcp_flow_key(family == AF_INET6, local, lport, remote, rport);
   }
+  std::optional<tcpulse_flow_stats> flow(const tcpulse_flow_key& k) { return dut_->flow(k); }
+  size_t flow_count() { return dut_->flow_count(); }
+  tcpulse_pod_stats pod_stats() { return dut_->pod(); }
+  uint64_t errors(int reason) { return dut_->errors(reason); }
+  void set_time(uint64_t ns) { dut_->set_time(ns); }
 
-  std::optional<tcpulse_flow_stats> flow(const tcpulse_flow_key& k) {
-    tcpulse_flow_stats s{};
-    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_flows), &k, &s) != 0) return {};
-    return s;
-  }
-
-  size_t flow_count() {
-    size_t n = 0;
-    tcpulse_flow_key k{}, next{};
-    void* prev = nullptr;
-    while (bpf_map_get_next_key(bpf_map__fd(skel_->maps.tcpulse_flows), prev, &next) == 0) {
-      n++;
-      k = next;
-      prev = &k;
-    }
-    return n;
-  }
-
-  tcpulse_pod_stats pod_stats() {
-    std::vector<tcpulse_pod_stats> per_cpu(libbpf_num_possible_cpus());
-    tcpulse_pod_stats sum{};
-    __u32 k = kIfindex;
-    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podstat), &k, per_cpu.data()) == 0)
-      for (auto& t : per_cpu) {
-        auto* dst = reinterpret_cast<__u64*>(&sum);
-        const auto* src = reinterpret_cast<const __u64*>(&t);
-        for (size_t i = 0; i < sizeof(sum) / sizeof(__u64); i++) dst[i] += src[i];
-      }
-    return sum;
-  }
-
-  uint64_t errors(int reason) {
-    std::vector<uint64_t> per_cpu(libbpf_num_possible_cpus());
-    __u32 k = reason;
-    uint64_t sum = 0;
-    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_errors), &k, per_cpu.data()) == 0)
-      for (auto v : per_cpu) sum += v;
-    return sum;
-  }
-
-  void set_time(uint64_t ns) { skel_->bss->tcpulse_mock_now_ns = ns; }
-
-  tcpulse_test_bpf* skel_ = nullptr;
+  std::optional<DatapathUnderTest> dut_;
 };
 
 TEST_F(Datapath, Ipv4ConnectionBothDirectionsInOneFlow) {

@@ -1,12 +1,9 @@
 // TCP health in the datapath under BPF_PROG_TEST_RUN: segment sequences through both programs
 // with a mock clock, and assertions on the flow and the pod's totals, one signal at a time.
-#include <arpa/inet.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
 #include "tcpulse/abi.h"
-#include "tcpulse/tcpulse_test.skel.h"
+#include "tests/support/datapath_under_test.h"
 #include "tests/support/packet_builder.h"
 #include "tests/support/privileges.h"
 
@@ -33,77 +30,30 @@ struct Conn {
     v6 ? b.ipv6(peer, pod) : b.ipv4(peer, pod);
     return b.tcp(peer_port, pod_port);
   }
-  tcpulse_flow_key key() const {
-    tcpulse_flow_key k{};
-    int af = v6 ? AF_INET6 : AF_INET;
-    k.ifindex = 1;
-    k.family = v6 ? TCPULSE_AF_INET6 : TCPULSE_AF_INET;
-    k.protocol = IPPROTO_TCP;
-    k.local_port = htons(pod_port);
-    k.remote_port = htons(peer_port);
-    inet_pton(af, pod.c_str(), k.local_addr);
-    inet_pton(af, peer.c_str(), k.remote_addr);
-    return k;
-  }
+  tcpulse_flow_key key() const { return tcp_flow_key(v6, pod, pod_port, peer, peer_port); }
 };
 
 class TcpHealth : public ::testing::Test {
  protected:
   void SetUp() override {
     TCPULSE_SKIP_UNLESS(bpf_unavailable());
-    skel_ = tcpulse_test_bpf__open();
-    ASSERT_NE(skel_, nullptr);
-    bpf_map* map;
-    bpf_object__for_each_map(map, skel_->obj) bpf_map__set_pin_path(map, nullptr);
-    ASSERT_EQ(tcpulse_test_bpf__load(skel_), 0);
+    dut_.emplace();
+    ASSERT_TRUE(dut_->loaded());
   }
-  void TearDown() override { tcpulse_test_bpf__destroy(skel_); }
 
   // Sends one segment through the program for `dir` at time `at_ns` (+1 s: the monotonic clock is
   // never 0 on a real system, and the datapath uses 0 as "no sample outstanding").
   void at(uint64_t at_ns, int dir, const PacketBuilder& b) {
-    skel_->bss->tcpulse_mock_now_ns = at_ns + 1'000'000'000ULL;
-    auto frame = b.build();
-    std::vector<uint8_t> out(frame.size() + 64);
-    __sk_buff ctx{};
-    ctx.ifindex = 1;
-    bpf_program* prog = dir == E ? skel_->progs.tcpulse_ingress : skel_->progs.tcpulse_egress;
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = out.data(),
-                .data_size_in = static_cast<__u32>(frame.size()),
-                .data_size_out = static_cast<__u32>(out.size()), .ctx_in = &ctx,
-                .ctx_size_in = sizeof(ctx));
-    ASSERT_EQ(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
-    ASSERT_EQ(static_cast<int>(opts.retval), -1);  // TC_ACT_UNSPEC: never changes the verdict
+    dut_->set_time(at_ns + 1'000'000'000ULL);
+    ASSERT_EQ(dut_->run(dir, b.build()), -1);  // TC_ACT_UNSPEC: never changes the verdict
   }
-
   tcpulse_flow_stats flow(const Conn& c) {
-    tcpulse_flow_stats s{};
-    auto k = c.key();
-    EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_flows), &k, &s), 0);
-    return s;
+    auto f = dut_->flow(c.key());
+    EXPECT_TRUE(f) << "no flow";
+    return f.value_or(tcpulse_flow_stats{});
   }
-
-  tcpulse_pod_stats pod() {
-    std::vector<tcpulse_pod_stats> per_cpu(libbpf_num_possible_cpus());
-    tcpulse_pod_stats sum{};
-    __u32 k = 1;
-    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podstat), &k, per_cpu.data()) == 0)
-      for (const auto& t : per_cpu) {
-        auto* d = reinterpret_cast<__u64*>(&sum);
-        const auto* s = reinterpret_cast<const __u64*>(&t);
-        for (size_t i = 0; i < sizeof(sum) / sizeof(__u64); i++) d[i] += s[i];
-      }
-    return sum;
-  }
-
-  uint64_t errors(int reason) {
-    std::vector<uint64_t> per_cpu(libbpf_num_possible_cpus());
-    __u32 k = reason;
-    uint64_t sum = 0;
-    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_errors), &k, per_cpu.data()) == 0)
-      for (auto v : per_cpu) sum += v;
-    return sum;
-  }
+  tcpulse_pod_stats pod() { return dut_->pod(); }
+  uint64_t errors(int reason) { return dut_->errors(reason); }
 
   // The client-side handshake: SYN at t, SYN/ACK at t + rtt, ACK right after. Sequence numbers
   // start at pod_isn / peer_isn, so data starts at pod_isn + 1 and peer_isn + 1.
@@ -114,7 +64,7 @@ class TcpHealth : public ::testing::Test {
     at(t + rtt + 1 * US, E, c.out().seq(pod_isn + 1).ack(peer_isn + 1).timestamps(11, 500));
   }
 
-  tcpulse_test_bpf* skel_ = nullptr;
+  std::optional<DatapathUnderTest> dut_;
 };
 
 int bucket_of(uint64_t ns) {  // the histogram bucket the ABI defines, computed independently

@@ -1,0 +1,45 @@
+// DatapathUnderTest: the test build of the datapath (mock clock), loaded with private maps (never
+// pinned), and driven with BPF_PROG_TEST_RUN. Shared by the bpf test tier.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tcpulse/abi.h"
+
+struct tcpulse_test_bpf;
+
+namespace tcpulse::test {
+
+// BPF_PROG_TEST_RUN runs tc programs on loopback unless told otherwise.
+inline constexpr uint32_t kTestIfindex = 1;
+
+class DatapathUnderTest {
+ public:
+  DatapathUnderTest();  // loads; check loaded() (GTest assertions report why not)
+  ~DatapathUnderTest();
+  DatapathUnderTest(const DatapathUnderTest&) = delete;
+  DatapathUnderTest& operator=(const DatapathUnderTest&) = delete;
+  bool loaded() const { return skel_ != nullptr; }
+
+  // Runs one frame through the program that sees `direction` (pod's view) and returns its
+  // verdict; expects the packet to come out unchanged. gso_segs > 0 makes it a GSO skb.
+  int run(int direction, const std::vector<uint8_t>& frame, uint32_t gso_segs = 0);
+  void set_time(uint64_t ns);
+
+  std::optional<tcpulse_flow_stats> flow(const tcpulse_flow_key& key) const;
+  size_t flow_count() const;
+  tcpulse_pod_stats pod(uint32_t ifindex = kTestIfindex) const;  // summed over CPUs
+  uint64_t errors(int reason) const;                              // summed over CPUs
+
+ private:
+  tcpulse_test_bpf* skel_ = nullptr;
+};
+
+// A TCP flow key for the test ifindex, the pod's end first.
+tcpulse_flow_key tcp_flow_key(bool v6, const std::string& local, uint16_t local_port,
+                              const std::string& remote, uint16_t remote_port);
+
+}  // namespace tcpulse::test
