@@ -23,6 +23,8 @@ struct AgentOptions {
   std::filesystem::path state_dir = "/run/tcpulse";
   // libcni's result cache, to adopt pods created before tcpulse was installed; "" = off.
   std::filesystem::path cni_cache_dir = "/var/lib/cni/results";
+  // Seconds a closed connection stays in the flow table (and /flows) before it is expired.
+  uint32_t closed_flow_ttl_s = 60;
   // Seconds between reconciliations (queued pods, vanished veths); also run at start.
   uint32_t reconcile_interval_s = 10;
 };

@@ -1,5 +1,8 @@
 #include "tc-bpf/lib/reconciler.h"
 
+#include <time.h>
+
+#include <algorithm>
 #include <set>
 
 #include "tc-bpf/lib/bpffs.h"
@@ -21,8 +24,9 @@ bool veth_exists(int ifindex) {
 
 }  // namespace
 
-ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& state_dir,
-                          const std::filesystem::path& cni_cache_dir) {
+ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& options) {
+  const auto& state_dir = options.state_dir;
+  const auto& cni_cache_dir = options.cni_cache_dir;
   ReconcileReport report;
   auto attachments = PodAttachments::open(layout);
   if (!attachments) {
@@ -99,6 +103,21 @@ ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& 
   for (__u32 ifindex : orphans)
     if (auto r = attachments->maps().pod_stats.erase(ifindex); r && r.value())
       report.orphan_counters++;
+
+  // Flows: the datapath stamps them with CLOCK_MONOTONIC (at tick resolution).
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + ts.tv_nsec;
+  std::vector<tcpulse_flow_key> expired;
+  (void)attachments->maps().flows.for_each(
+      [&](const tcpulse_flow_key& key, const tcpulse_flow_stats& flow) {
+        uint64_t last = std::max(flow.last_seen_ns, flow.first_seen_ns);
+        bool closed_long_ago = flow.state == TCPULSE_CONN_CLOSED && now > last &&
+                               now - last > options.closed_flow_ttl_ns;
+        if (closed_long_ago || !live.count(key.ifindex)) expired.push_back(key);
+      });
+  for (const auto& key : expired)
+    if (auto r = attachments->maps().flows.erase(key); r && r.value()) report.expired_flows++;
 
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(layout.links_dir(), ec)) {

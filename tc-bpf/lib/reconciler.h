@@ -5,7 +5,9 @@
 //    was installed (or by a conflist without it);
 //  - forgets records, links and counters of pod veths that no longer exist (a DEL that never
 //    arrived, a node that lost its runtime state);
-//  - unpins tcx links whose device is gone and that no record names.
+//  - unpins tcx links whose device is gone and that no record names;
+//  - expires flows closed for longer than a TTL, and flows of pods no longer recorded, so the
+//    LRU table's slots go to live connections.
 #pragma once
 
 #include <filesystem>
@@ -24,11 +26,16 @@ struct ReconcileReport {
   int collected = 0;         // records of vanished veths removed
   int unpinned_links = 0;    // defunct link pins without a record removed
   int orphan_counters = 0;   // per-pod counters without a record removed
+  int expired_flows = 0;     // closed flows past the TTL, or of vanished pods, removed
   std::vector<std::string> problems;  // one line each, for the log
 };
 
-// cni_cache_dir: libcni's result cache to adopt pods from; empty to adopt none.
-ReconcileReport reconcile(const PinLayout& layout, const std::filesystem::path& state_dir,
-                          const std::filesystem::path& cni_cache_dir);
+struct ReconcileOptions {
+  std::filesystem::path state_dir;      // the plugin's pending queue
+  std::filesystem::path cni_cache_dir;  // libcni's result cache to adopt pods from; empty: none
+  uint64_t closed_flow_ttl_ns = 60ULL * 1000 * 1000 * 1000;
+};
+
+ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& options);
 
 }  // namespace tcpulse

@@ -2,7 +2,10 @@
 // chained after them, real TCP traffic of a known size, and what the agent exports about it.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,7 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pin_layout.h"
+#include "tc-bpf/lib/unique_fd.h"
 #include "tc-bpf/lib/tc_attach.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
@@ -326,6 +331,46 @@ TEST_F(PodTraffic, PodsCreatedBeforeTcpulseWasInstalledAreAdoptedFromTheCniCache
   ASSERT_TRUE(eventually([&] { return json::parse(agent.get("/pods")).size() == 1; }, 5))
       << agent.log();
   EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 2);
+}
+
+TEST_F(PodTraffic, ClosedFlowsExpireAndOpenOnesStay) {
+  AgentProcess agent(unique_pin_dir(), true, {"--closed-flow-ttl", "1"});  // reconciles each second
+  agent.wait_ready();
+  TestNode node(unique_pin_dir());
+  const TestPod a = node.add_pod("a");
+  const TestPod b = node.add_pod("b");
+  auto closed = tcp_transfer(b.netns_path, b.ip, 7077, a.netns_path, 10'000);  // FIN both ways
+
+  // One connection held open meanwhile.
+  UniqueFd listener, held;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(7078);
+  inet_pton(AF_INET, b.ip.c_str(), &to.sin_addr);
+  ASSERT_TRUE(run_in_netns(b.netns_path, [&]() -> Result<void> {
+    listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (bind(listener.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) || listen(listener.get(), 1))
+      return errno_error("listen");
+    return success();
+  }, nullptr));
+  ASSERT_TRUE(run_in_netns(a.netns_path, [&]() -> Result<void> {
+    held.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (connect(held.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to))) return errno_error("connect");
+    return success();
+  }, nullptr));
+
+  auto has_flow = [&](int port) {
+    for (const auto& f : json::parse(agent.get("/flows")))
+      if (f["pod"] == "a" && f["remote_port"] == port) return true;
+    return false;
+  };
+  ASSERT_TRUE(has_flow(7077));
+  EXPECT_TRUE(eventually([&] { return !has_flow(7077); }, 5)) << agent.log();
+  EXPECT_TRUE(has_flow(7078)) << "an open connection must stay";
+  EXPECT_EQ(find_sample(parse_prometheus_text(agent.get("/metrics")),
+                        "tcpulse_tcp_connections_active", {{"pod", "a"}}),
+            1);
+  (void)closed;
 }
 
 }  // namespace

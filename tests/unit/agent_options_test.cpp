@@ -20,7 +20,8 @@ TEST(AgentOptions, ParsesEveryFlag) {
   auto o = std::get<AgentOptions>(parse({"--listen", "[::1]:9100", "--pin-dir=/sys/fs/bpf/t",
                                          "--flows-max", "2048", "--cleanup-on-exit",
                                          "--ready-file", "/tmp/r", "--state-dir", "/run/x",
-                                         "--reconcile-interval=3", "--cni-cache-dir="}));
+                                         "--reconcile-interval=3", "--cni-cache-dir=",
+                                         "--closed-flow-ttl", "0"}));
   EXPECT_EQ(o.listen_host, "::1");
   EXPECT_EQ(o.listen_port, 9100);
   EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/t");
@@ -30,6 +31,7 @@ TEST(AgentOptions, ParsesEveryFlag) {
   EXPECT_EQ(o.state_dir, "/run/x");
   EXPECT_EQ(o.reconcile_interval_s, 3u);
   EXPECT_TRUE(o.cni_cache_dir.empty());
+  EXPECT_EQ(o.closed_flow_ttl_s, 0u);
 }
 
 TEST(AgentOptions, BadFlagsHaveAMessage) {
@@ -37,7 +39,7 @@ TEST(AgentOptions, BadFlagsHaveAMessage) {
            {"--listen", "9965"}, {"--listen", "host:99999"}, {"--listen", ":80"},
            {"--listen"}, {"--pin-dir", "relative"}, {"--flows-max", "10"},
            {"--flows-max", "12abc"}, {"--frobnicate"}, {"extra"}, {"--state-dir", "x"},
-           {"--reconcile-interval", "0"}}) {
+           {"--reconcile-interval", "0"}, {"--closed-flow-ttl", "-1"}}) {
     auto r = parse(args);
     ASSERT_TRUE(std::holds_alternative<UsageError>(r)) << args[0];
     EXPECT_FALSE(std::get<UsageError>(r).message.empty()) << args[0];
