@@ -52,6 +52,15 @@ int tcpulse_tcx_links() {
   return count;
 }
 
+// What a veth saw of one direction of a connection, against the bytes the receiver read: equal
+// when nothing was resent; otherwise retransmitted segments pass the veth again, so the payload
+// seen lies between the bytes delivered and those plus the bytes retransmitted.
+void expect_payload(const json& direction, uint64_t delivered) {
+  uint64_t seen = direction["payload_bytes"], resent = direction["retransmitted_bytes"];
+  EXPECT_GE(seen, delivered) << direction.dump();
+  EXPECT_LE(seen, delivered + resent) << direction.dump();
+}
+
 class PodTraffic : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -87,31 +96,34 @@ TEST_F(PodTraffic, KnownBytesAreReportedForTheRightPodAndDirection) {
       EXPECT_TRUE(v) << metric << " " << pod << " " << dir;
       return v.value_or(-1);
     };
-    // Bytes include IP and TCP headers: at least the payload, at most ~100 B of headers a packet.
+    // Bytes include IP and TCP headers: at least the payload, at most ~100 B of headers a packet
+    // (plus whatever TCP had to resend).
     double client_out = value("tcpulse_bytes_total", "client", "egress");
     double client_out_pkts = value("tcpulse_packets_total", "client", "egress");
+    double client_resent = value("tcpulse_tcp_retransmitted_bytes_total", "client", "egress");
     EXPECT_GE(client_out, kBytes);
-    EXPECT_LE(client_out, kBytes + client_out_pkts * 100);
+    EXPECT_LE(client_out, kBytes + client_resent + client_out_pkts * 100);
     EXPECT_GE(client_out_pkts, kBytes / 65536.0 * 40);  // at least one wire segment per 1.6 KB
     double server_in = value("tcpulse_bytes_total", "server", "ingress");
     EXPECT_GE(server_in, kBytes);
-    EXPECT_LE(server_in, kBytes + value("tcpulse_packets_total", "server", "ingress") * 100);
+    EXPECT_LE(server_in, kBytes + value("tcpulse_tcp_retransmitted_bytes_total", "server", "ingress") +
+                             value("tcpulse_packets_total", "server", "ingress") * 100);
     // The reverse direction carries only ACKs.
     EXPECT_LT(value("tcpulse_bytes_total", "client", "ingress"), kBytes / 10);
     EXPECT_EQ(find_sample(samples, "tcpulse_pod_info", {{"pod", "client"}, {"namespace", "shop"}}), 1);
 
-    // Per flow, the payload is exact: what the client sent is what the server received.
+    // Per flow, the payload is what the client sent and the server read (plus any resends).
     auto flows = json::parse(agent.get("/flows"));
     bool client_flow = false, server_flow = false;
     for (const auto& f : flows) {
       if (f["pod"] == "client" && f["local_port"] == transfer.client_port && f["remote_port"] == 7070) {
-        EXPECT_EQ(f["egress"]["payload_bytes"], kBytes);
+        expect_payload(f["egress"], kBytes);
         EXPECT_EQ(f["ingress"]["payload_bytes"], 0);
         EXPECT_EQ(f["remote"], server.ip);
         client_flow = true;
       }
       if (f["pod"] == "server" && f["local_port"] == 7070 && f["remote_port"] == transfer.client_port) {
-        EXPECT_EQ(f["ingress"]["payload_bytes"], kBytes);
+        expect_payload(f["ingress"], kBytes);
         server_flow = true;
       }
     }
@@ -137,8 +149,9 @@ TEST_F(PodTraffic, KnownBytesAreReportedForTheRightPodAndDirection) {
 }
 
 TEST_F(PodTraffic, CountersSurviveAnAgentRestart) {
-  auto bytes_of = [](const AgentProcess& agent, const std::string& pod) {
-    return find_sample(parse_prometheus_text(agent.get("/metrics")), "tcpulse_bytes_total",
+  auto bytes_of = [](const AgentProcess& agent, const std::string& pod,
+                     const std::string& metric = "tcpulse_bytes_total") {
+    return find_sample(parse_prometheus_text(agent.get("/metrics")), metric,
                        {{"pod", pod}, {"direction", "egress"}})
         .value_or(-1);
   };
@@ -162,7 +175,9 @@ TEST_F(PodTraffic, CountersSurviveAnAgentRestart) {
   second.wait_ready();
   double after = bytes_of(second, "a");
   EXPECT_GE(after, before + 200'000);
-  EXPECT_LE(after, before + 200'000 + 20'000);  // headers of ~200 packets, not a double count
+  // Headers of ~200 packets and any resends, not a double count.
+  EXPECT_LE(after, before + 200'000 + 20'000 +
+                       bytes_of(second, "a", "tcpulse_tcp_retransmitted_bytes_total"));
   node.check_pod("a");  // still attached after the restart
 }
 
@@ -197,7 +212,7 @@ TEST_F(PodTraffic, ClsactFallbackCountsAndDetaches) {
   bool seen = false;
   for (const auto& f : flows)
     if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      EXPECT_EQ(f["egress"]["payload_bytes"], kBytes);
+      expect_payload(f["egress"], kBytes);
       seen = true;
     }
   EXPECT_TRUE(seen) << flows.dump(1);
@@ -275,7 +290,7 @@ TEST_F(PodTraffic, PodsCreatedWhileTheAgentIsDownAreAttachedWhenItStarts) {
   bool counted = false;
   for (const auto& f : json::parse(agent.get("/flows")))
     if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      EXPECT_EQ(f["egress"]["payload_bytes"], 250'000u);
+      expect_payload(f["egress"], 250'000);
       counted = true;
     }
   EXPECT_TRUE(counted);
@@ -321,7 +336,7 @@ TEST_F(PodTraffic, PodsCreatedBeforeTcpulseWasInstalledAreAdoptedFromTheCniCache
   bool counted = false;
   for (const auto& f : json::parse(agent.get("/flows")))
     if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      EXPECT_EQ(f["egress"]["payload_bytes"], 300'000u);
+      expect_payload(f["egress"], 300'000);
       counted = true;
     }
   EXPECT_TRUE(counted);

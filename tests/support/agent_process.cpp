@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@ AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
+    // If the test process dies (a crash, a kill), the agent goes with it instead of lingering.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     int log = open((dir_ / "agent.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(log, 1);
     dup2(log, 2);

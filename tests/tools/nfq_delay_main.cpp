@@ -9,7 +9,9 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -18,7 +20,17 @@
 
 namespace {
 
+volatile sig_atomic_t stop = 0;
+
+// CLOCK_MONOTONIC, so releases can be slept to with clock_nanosleep(TIMER_ABSTIME).
 using Clock = std::chrono::steady_clock;
+
+void sleep_until(Clock::time_point t) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR && !stop) {
+  }
+}
 
 struct Held {
   uint32_t id;
@@ -27,7 +39,6 @@ struct Held {
 
 std::deque<Held> held;
 std::chrono::microseconds delay;
-volatile sig_atomic_t stop = 0;
 
 int on_packet(nfq_q_handle*, nfgenmsg*, nfq_data* nfa, void*) {
   nfqnl_msg_packet_hdr* ph = nfq_get_msg_packet_hdr(nfa);
@@ -44,6 +55,10 @@ int main(int argc, char** argv) {
   }
   int queue = std::atoi(argv[1]);
   delay = std::chrono::microseconds(std::atoll(argv[2]));
+  // Released late, a packet is a wrong delay: run ahead of everything else on a busy machine.
+  sched_param rt{};
+  rt.sched_priority = 50;
+  if (sched_setscheduler(0, SCHED_FIFO, &rt) != 0) std::perror("sched_setscheduler (continuing)");
   signal(SIGTERM, [](int) { stop = 1; });
   signal(SIGINT, [](int) { stop = 1; });
 
@@ -68,17 +83,16 @@ int main(int argc, char** argv) {
     int timeout_ms = 100;
     if (!held.empty()) {
       auto wait = std::chrono::duration_cast<std::chrono::microseconds>(held.front().release - Clock::now());
-      timeout_ms = wait.count() <= 0 ? 0 : static_cast<int>((wait.count() + 999) / 1000);
+      timeout_ms = wait.count() <= 1000 ? 0 : static_cast<int>(wait.count() / 1000);
     }
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) > 0) {
       ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
       if (n > 0) nfq_handle_packet(h, buf, static_cast<int>(n));
     }
-    // Spin the last stretch: poll's millisecond granularity would add up to 1 ms of error.
-    while (!held.empty() && held.front().release - Clock::now() < std::chrono::microseconds(1000)) {
-      while (Clock::now() < held.front().release) {
-      }
+    // poll's timeout is in milliseconds: sleep the last stretch to the exact release time.
+    while (!held.empty() && held.front().release - Clock::now() < std::chrono::milliseconds(1)) {
+      sleep_until(held.front().release);
       nfq_set_verdict(qh, held.front().id, NF_ACCEPT, 0, nullptr);
       held.pop_front();
     }
