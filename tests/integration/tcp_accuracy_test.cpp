@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>  // glibc's struct tcp_info lacks tcpi_min_rtt
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -293,9 +293,9 @@ TEST_F(Accuracy, RttMatchesAnInjectedDelayAndTheKernelsTcpInfo) {
   double app_median = sorted[sorted.size() / 2];
   double app_mean = std::accumulate(sorted.begin(), sorted.end(), 0.0) / sorted.size();
   std::printf("[ measured ] RTT with %d us injected: %.0f samples, min %.1f / mean %.1f / max %.1f us, "
-              "tcpi_rtt %u us, handshake %.1f us; the client's own timing: median %.1f / mean "
-              "%.1f us\n",
-              kDelayUs, samples, min / 1e3, mean / 1e3, max / 1e3, info.tcpi_rtt,
+              "tcpi_rtt %u us, tcpi_min_rtt %u us, handshake %.1f us; the client's own timing: "
+              "median %.1f / mean %.1f us\n",
+              kDelayUs, samples, min / 1e3, mean / 1e3, max / 1e3, info.tcpi_rtt, info.tcpi_min_rtt,
               static_cast<double>(f["handshake_rtt_ns"]) / 1e3, app_median / 1e3, app_mean / 1e3);
   EXPECT_GE(samples, kRounds - 2);  // one per round trip (and the handshake)
   // The delay really was 20 ms for a typical round trip (the client's own median), though a few
@@ -306,8 +306,12 @@ TEST_F(Accuracy, RttMatchesAnInjectedDelayAndTheKernelsTcpInfo) {
   EXPECT_NEAR(min, kDelayUs * 1e3, kDelayUs * 1e3 * 0.05);
   EXPECT_NEAR(mean, app_mean, app_mean * 0.05);
   EXPECT_GE(max, min);
-  // The kernel's smoothed RTT of the same connection agrees (tcpi_rtt is in microseconds).
-  EXPECT_NEAR(mean / 1e3, info.tcpi_rtt, info.tcpi_rtt * 0.05) << "tcpi_rtt " << info.tcpi_rtt;
+  // The kernel's own RTT of the same connection agrees (tcp_info is in microseconds): its minimum
+  // with ours within 5 %; its smoothed RTT (an EWMA a single late outlier can move by 10 %) with
+  // our mean within 15 %.
+  EXPECT_NEAR(min / 1e3, info.tcpi_min_rtt, info.tcpi_min_rtt * 0.05)
+      << "tcpi_min_rtt " << info.tcpi_min_rtt;
+  EXPECT_NEAR(mean / 1e3, info.tcpi_rtt, info.tcpi_rtt * 0.15) << "tcpi_rtt " << info.tcpi_rtt;
   EXPECT_GE(static_cast<double>(f["handshake_rtt_ns"]), kDelayUs * 1e3);  // one delayed SYN/ACK
 
   // The exported histogram: the fastest samples in the (12.8, 25.6] ms bucket, none below.
