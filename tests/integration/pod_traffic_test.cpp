@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,13 @@ int tcpulse_tcx_links() {
     close(fd);
   }
   return count;
+}
+
+// The flow of `pod` whose local port is `local_port` in the agent's /flows, if any.
+std::optional<json> find_flow(const AgentProcess& agent, const std::string& pod, int local_port) {
+  for (const auto& f : json::parse(agent.get("/flows")))
+    if (f["pod"] == pod && f["local_port"] == local_port) return f;
+  return std::nullopt;
 }
 
 // What a veth saw of one direction of a connection, against the bytes the receiver read: equal
@@ -208,14 +216,9 @@ TEST_F(PodTraffic, ClsactFallbackCountsAndDetaches) {
   constexpr uint64_t kBytes = 400'000;
   auto transfer = tcp_transfer(b.netns_path, b.ip, 7073, a.netns_path, kBytes);
   ASSERT_EQ(transfer.received, kBytes);
-  auto flows = json::parse(agent.get("/flows"));
-  bool seen = false;
-  for (const auto& f : flows)
-    if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      expect_payload(f["egress"], kBytes);
-      seen = true;
-    }
-  EXPECT_TRUE(seen) << flows.dump(1);
+  auto flow = find_flow(agent, "a", transfer.client_port);
+  ASSERT_TRUE(flow) << agent.get("/flows");
+  expect_payload((*flow)["egress"], kBytes);
 
   // DEL removes our filters from a veth that still exists (bridge's DEL comes after ours).
   std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
@@ -287,13 +290,9 @@ TEST_F(PodTraffic, PodsCreatedWhileTheAgentIsDownAreAttachedWhenItStarts) {
   EXPECT_TRUE(std::filesystem::is_empty(state_dir_for(unique_pin_dir()) / "pending"));
 
   auto transfer = tcp_transfer(b.netns_path, b.ip, 7075, a.netns_path, 250'000);
-  bool counted = false;
-  for (const auto& f : json::parse(agent.get("/flows")))
-    if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      expect_payload(f["egress"], 250'000);
-      counted = true;
-    }
-  EXPECT_TRUE(counted);
+  auto flow = find_flow(agent, "a", transfer.client_port);
+  ASSERT_TRUE(flow);
+  expect_payload((*flow)["egress"], 250'000);
   node.check_pod("a");
 }
 
@@ -333,13 +332,9 @@ TEST_F(PodTraffic, PodsCreatedBeforeTcpulseWasInstalledAreAdoptedFromTheCniCache
   EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 4);
 
   auto transfer = tcp_transfer(b.netns_path, b.ip, 7076, a.netns_path, 300'000);
-  bool counted = false;
-  for (const auto& f : json::parse(agent.get("/flows")))
-    if (f["pod"] == "a" && f["local_port"] == transfer.client_port) {
-      expect_payload(f["egress"], 300'000);
-      counted = true;
-    }
-  EXPECT_TRUE(counted);
+  auto flow = find_flow(agent, "a", transfer.client_port);
+  ASSERT_TRUE(flow);
+  expect_payload((*flow)["egress"], 300'000);
 
   // Their DEL never reaches tcpulse (not in the conflist): the veth going is enough.
   node.del_pod("a");
@@ -357,22 +352,8 @@ TEST_F(PodTraffic, ClosedFlowsExpireAndOpenOnesStay) {
   auto closed = tcp_transfer(b.netns_path, b.ip, 7077, a.netns_path, 10'000);  // FIN both ways
 
   // One connection held open meanwhile.
-  UniqueFd listener, held;
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(7078);
-  inet_pton(AF_INET, b.ip.c_str(), &to.sin_addr);
-  ASSERT_TRUE(run_in_netns(b.netns_path, [&]() -> Result<void> {
-    listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (bind(listener.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) || listen(listener.get(), 1))
-      return errno_error("listen");
-    return success();
-  }, nullptr));
-  ASSERT_TRUE(run_in_netns(a.netns_path, [&]() -> Result<void> {
-    held.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (connect(held.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to))) return errno_error("connect");
-    return success();
-  }, nullptr));
+  UniqueFd listener = listen_in_netns(b.netns_path, b.ip, 7078);
+  Connection held = connect_in_netns(a.netns_path, b.ip, 7078);
 
   auto has_flow = [&](int port) {
     for (const auto& f : json::parse(agent.get("/flows")))

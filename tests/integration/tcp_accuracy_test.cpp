@@ -239,14 +239,7 @@ TEST_F(Accuracy, RttMatchesAnInjectedDelayAndTheKernelsTcpInfo) {
                    "--queue-num", "7", "--queue-bypass"});
 
   // An echo server; the client does request/response rounds and reads its own tcp_info.
-  UniqueFd listener;
-  auto to = address(server_.ip, 7102);
-  ASSERT_TRUE(run_in_netns(server_.netns_path, [&]() -> Result<void> {
-    listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (bind(listener.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) || listen(listener.get(), 1))
-      return errno_error("listen");
-    return success();
-  }, nullptr));
+  UniqueFd listener = listen_in_netns(server_.netns_path, server_.ip, 7102);
   std::thread echo([&] {
     UniqueFd c(accept(listener.get(), nullptr, nullptr));
     char buf[256];
@@ -255,15 +248,11 @@ TEST_F(Accuracy, RttMatchesAnInjectedDelayAndTheKernelsTcpInfo) {
       if (write(c.get(), buf, n) != n) break;
   });
   tcp_info info{};
-  uint16_t client_port = 0;
   std::vector<double> app_rtt_ns;  // the client's own timing of each request/response
-  auto rounds = run_in_netns(client_.netns_path, [&]() -> Result<void> {
-    UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (connect(s.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to))) return errno_error("connect");
-    sockaddr_in local{};
-    socklen_t len = sizeof(local);
-    getsockname(s.get(), reinterpret_cast<sockaddr*>(&local), &len);
-    client_port = ntohs(local.sin_port);
+  Connection client = connect_in_netns(client_.netns_path, server_.ip, 7102);
+  uint16_t client_port = client.local_port;
+  auto rounds = [&]() -> Result<void> {
+    const UniqueFd& s = client.fd;
     char msg[100] = {}, reply[100];
     for (int i = 0; i < kRounds; i++) {
       auto sent = std::chrono::steady_clock::now();
@@ -280,7 +269,8 @@ TEST_F(Accuracy, RttMatchesAnInjectedDelayAndTheKernelsTcpInfo) {
     socklen_t ilen = sizeof(info);
     getsockopt(s.get(), IPPROTO_TCP, TCP_INFO, &info, &ilen);
     return success();
-  }, nullptr);
+  }();
+  client.fd.reset();  // EOF for the echo server
   echo.join();
   ASSERT_TRUE(rounds) << rounds.error().describe();
 

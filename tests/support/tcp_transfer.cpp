@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <thread>
 #include <stdexcept>
@@ -16,31 +17,57 @@
 
 namespace tcpulse::test {
 
-TransferResult tcp_transfer(const std::string& server_netns, const std::string& server_ip,
-                            uint16_t port, const std::string& client_netns, uint64_t bytes,
-                            const TransferOptions& options) {
+namespace {
+
+sockaddr_in address(const std::string& ip, uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  inet_pton(AF_INET, server_ip.c_str(), &addr.sin_addr);
+  inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
+  return addr;
+}
 
-  // The listening socket is made inside the server namespace; it stays there afterwards.
+}  // namespace
+
+UniqueFd listen_in_netns(const std::string& netns, const std::string& ip, uint16_t port,
+                         int rcvbuf) {
   UniqueFd listener;
-  auto made = run_in_netns(server_netns, [&]() -> Result<void> {
+  auto addr = address(ip, port);
+  auto made = run_in_netns(netns, [&]() -> Result<void> {
     listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int one = 1;
     setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    // Set before listen(): accepted sockets inherit it, and the window follows from it.
-    if (options.server_rcvbuf)
-      setsockopt(listener.get(), SOL_SOCKET, SO_RCVBUF, &options.server_rcvbuf,
-                 sizeof(options.server_rcvbuf));
+    if (rcvbuf) setsockopt(listener.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     if (bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
         listen(listener.get(), 1) != 0)
-      return errno_error("listen on " + server_ip);
+      return errno_error("listen on " + ip);
     return success();
   }, nullptr);
   if (!made) throw std::runtime_error(made.error().describe());
+  return listener;
+}
 
+Connection connect_in_netns(const std::string& netns, const std::string& ip, uint16_t port) {
+  Connection c;
+  auto addr = address(ip, port);
+  auto made = run_in_netns(netns, [&]() -> Result<void> {
+    c.fd.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (connect(c.fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+      return errno_error("connect to " + ip);
+    sockaddr_in local{};
+    socklen_t len = sizeof(local);
+    getsockname(c.fd.get(), reinterpret_cast<sockaddr*>(&local), &len);
+    c.local_port = ntohs(local.sin_port);
+    return success();
+  }, nullptr);
+  if (!made) throw std::runtime_error(made.error().describe());
+  return c;
+}
+
+TransferResult tcp_transfer(const std::string& server_netns, const std::string& server_ip,
+                            uint16_t port, const std::string& client_netns, uint64_t bytes,
+                            const TransferOptions& options) {
+  UniqueFd listener = listen_in_netns(server_netns, server_ip, port, options.server_rcvbuf);
   auto server = std::async(std::launch::async, [&] {
     UniqueFd conn(accept(listener.get(), nullptr, nullptr));
     if (options.stall_ms) std::this_thread::sleep_for(std::chrono::milliseconds(options.stall_ms));
@@ -52,30 +79,23 @@ TransferResult tcp_transfer(const std::string& server_netns, const std::string& 
   });
 
   TransferResult result;
-  auto sent = run_in_netns(client_netns, [&]() -> Result<void> {
-    UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
-      return errno_error("connect to " + server_ip);
-    sockaddr_in local{};
-    socklen_t len = sizeof(local);
-    getsockname(s.get(), reinterpret_cast<sockaddr*>(&local), &len);
-    result.client_port = ntohs(local.sin_port);
+  try {
+    Connection c = connect_in_netns(client_netns, server_ip, port);
+    result.client_port = c.local_port;
     std::vector<char> buf(1 << 16, 'z');
     uint64_t left = bytes;
     while (left > 0) {
-      ssize_t n = write(s.get(), buf.data(), std::min<uint64_t>(left, buf.size()));
-      if (n <= 0) return errno_error("send");
+      ssize_t n = write(c.fd.get(), buf.data(), std::min<uint64_t>(left, buf.size()));
+      if (n <= 0) throw std::runtime_error("send: " + std::string(strerror(errno)));
       left -= n;
     }
-    shutdown(s.get(), SHUT_WR);
-    char c;
-    while (read(s.get(), &c, 1) > 0) {
+    shutdown(c.fd.get(), SHUT_WR);
+    char ch;
+    while (read(c.fd.get(), &ch, 1) > 0) {
     }
-    return success();
-  }, nullptr);
-  if (!sent) {
-    shutdown(listener.get(), SHUT_RDWR);
-    throw std::runtime_error(sent.error().describe());
+  } catch (...) {
+    shutdown(listener.get(), SHUT_RDWR);  // unblock the server's accept
+    throw;
   }
   result.received = server.get();
   return result;

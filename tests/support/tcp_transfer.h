@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tc-bpf/lib/unique_fd.h"
+
 namespace tcpulse::test {
 
 struct TransferOptions {
@@ -17,6 +19,19 @@ struct TransferResult {
   uint64_t received = 0;
   uint16_t client_port = 0;  // the client's ephemeral port, to find its flow
 };
+
+// A TCP listener bound to ip:port inside a network namespace (sockets keep the namespace they
+// were made in). rcvbuf > 0 sets SO_RCVBUF before listen(), so accepted sockets inherit it.
+// Throws on failure.
+UniqueFd listen_in_netns(const std::string& netns, const std::string& ip, uint16_t port,
+                         int rcvbuf = 0);
+
+struct Connection {
+  UniqueFd fd;
+  uint16_t local_port = 0;
+};
+// A TCP connection to ip:port made from inside a network namespace. Throws on failure.
+Connection connect_in_netns(const std::string& netns, const std::string& ip, uint16_t port);
 
 TransferResult tcp_transfer(const std::string& server_netns, const std::string& server_ip,
                             uint16_t port, const std::string& client_netns, uint64_t bytes,
