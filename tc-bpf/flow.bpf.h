@@ -92,8 +92,8 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	int ret;
 
 	ret = parse_packet(skb, &pkt);
-	if (ret < 0) {
-		count_error(-ret);
+	if (ret == PARSE_MALFORMED) {
+		count_error(pkt.error);
 		return;
 	}
 	if (ret == PARSE_OTHER)

@@ -33,11 +33,12 @@ struct Conn {
   tcpulse_flow_key key() const { return tcp_flow_key(v6, pod, pod_port, peer, peer_port); }
 };
 
-class TcpHealth : public ::testing::Test {
+// Every case runs twice: headers read in place, and from copies.
+class TcpHealth : public ::testing::TestWithParam<HeaderAccess> {
  protected:
   void SetUp() override {
     TCPULSE_SKIP_UNLESS(bpf_unavailable());
-    dut_.emplace();
+    dut_.emplace(GetParam());
     ASSERT_TRUE(dut_->loaded());
   }
 
@@ -73,7 +74,7 @@ int bucket_of(uint64_t ns) {  // the histogram bucket the ABI defines, computed 
   return TCPULSE_RTT_BUCKETS - 1;
 }
 
-TEST_F(TcpHealth, ClientHandshakeWithTimestampsAndWindowScale) {
+TEST_P(TcpHealth, ClientHandshakeWithTimestampsAndWindowScale) {
   Conn c;
   client_handshake(c, 1'000 * US, 300 * US);
   auto f = flow(c);
@@ -92,7 +93,7 @@ TEST_F(TcpHealth, ClientHandshakeWithTimestampsAndWindowScale) {
   EXPECT_EQ(p.syn_retries, 0u);
 }
 
-TEST_F(TcpHealth, ServerHandshakeWithoutTimestamps) {
+TEST_P(TcpHealth, ServerHandshakeWithoutTimestamps) {
   Conn c;
   at(0, I, c.in().flags(SYN).seq(7000));
   at(50 * US, E, c.out().flags(SYN).seq(100).ack(7001));
@@ -106,7 +107,7 @@ TEST_F(TcpHealth, ServerHandshakeWithoutTimestamps) {
   EXPECT_EQ(pod().opened[TCPULSE_ROLE_SERVER], 1u);
 }
 
-TEST_F(TcpHealth, SynRetryIsCountedAndHandshakeTimedFromTheLastSyn) {
+TEST_P(TcpHealth, SynRetryIsCountedAndHandshakeTimedFromTheLastSyn) {
   Conn c;
   at(0, E, c.out().flags(SYN).seq(1000));
   at(1'000'000 * US, E, c.out().flags(SYN).seq(1000));  // the first was lost: retry after 1 s
@@ -116,7 +117,7 @@ TEST_F(TcpHealth, SynRetryIsCountedAndHandshakeTimedFromTheLastSyn) {
   EXPECT_EQ(flow(c).dir[E].syns, 2u);
 }
 
-TEST_F(TcpHealth, ContinuousRttFromTimestamps) {
+TEST_P(TcpHealth, ContinuousRttFromTimestamps) {
   Conn c;
   client_handshake(c, 0, 100 * US);
   uint64_t t = 10'000 * US;
@@ -146,7 +147,7 @@ TEST_F(TcpHealth, ContinuousRttFromTimestamps) {
   EXPECT_EQ(total, 3u);
 }
 
-TEST_F(TcpHealth, RetransmissionIsCounted) {
+TEST_P(TcpHealth, RetransmissionIsCounted) {
   Conn c;
   client_handshake(c, 0, 100 * US);
   at(1'000 * US, E, c.out().seq(1001).ack(5001).payload(1000));
@@ -162,7 +163,7 @@ TEST_F(TcpHealth, RetransmissionIsCounted) {
   EXPECT_EQ(pod().dir[E].retrans_bytes, 1000u);
 }
 
-TEST_F(TcpHealth, OutOfOrderSegmentIsNotARetransmission) {
+TEST_P(TcpHealth, OutOfOrderSegmentIsNotARetransmission) {
   Conn c;
   client_handshake(c, 0, 2'000 * US);  // RTT 2 ms: reordering window 1 ms
   at(10'000 * US, I, c.in().seq(5001).ack(1001).payload(1000));
@@ -173,7 +174,7 @@ TEST_F(TcpHealth, OutOfOrderSegmentIsNotARetransmission) {
   EXPECT_EQ(flow(c).dir[I].retrans_segs, 1u);
 }
 
-TEST_F(TcpHealth, GapFilledLateWithoutTimestampsIsARetransmission) {
+TEST_P(TcpHealth, GapFilledLateWithoutTimestampsIsARetransmission) {
   // Loss upstream of the veth: the sender's resend fills the gap. Without timestamps only time
   // tells: later than max(RTT / 2, 1 ms).
   Conn c;
@@ -185,7 +186,7 @@ TEST_F(TcpHealth, GapFilledLateWithoutTimestampsIsARetransmission) {
   EXPECT_EQ(flow(c).dir[I].retrans_bytes, 1000u);
 }
 
-TEST_F(TcpHealth, LateOriginalWithTheSameTsvalIsReorderingNotLoss) {
+TEST_P(TcpHealth, LateOriginalWithTheSameTsvalIsReorderingNotLoss) {
   // Two GSO skbs of one flow in two CPUs' backlogs: the second overtakes the first by 2 ms. The
   // first still carries the TSval of its time of sending: not a retransmission.
   Conn c;
@@ -196,7 +197,7 @@ TEST_F(TcpHealth, LateOriginalWithTheSameTsvalIsReorderingNotLoss) {
   EXPECT_EQ(flow(c).dir[E].retrans_segs, 0u);
 }
 
-TEST_F(TcpHealth, ResendWithANewerTsvalFillingAGapIsLossEvenWhenFast) {
+TEST_P(TcpHealth, ResendWithANewerTsvalFillingAGapIsLossEvenWhenFast) {
   // A sub-millisecond path: the sender resends 60 us after the gap showed. The newer TSval says
   // it went out after the segment past the gap: a retransmission.
   Conn c;
@@ -207,7 +208,7 @@ TEST_F(TcpHealth, ResendWithANewerTsvalFillingAGapIsLossEvenWhenFast) {
   EXPECT_EQ(flow(c).dir[E].retrans_segs, 1u);
 }
 
-TEST_F(TcpHealth, KeepAliveIsNotARetransmission) {
+TEST_P(TcpHealth, KeepAliveIsNotARetransmission) {
   Conn c;
   client_handshake(c, 0, 100 * US);
   at(1'000 * US, E, c.out().seq(1001).ack(5001).payload(100));
@@ -216,7 +217,7 @@ TEST_F(TcpHealth, KeepAliveIsNotARetransmission) {
   EXPECT_EQ(flow(c).dir[E].retrans_segs, 0u);
 }
 
-TEST_F(TcpHealth, ZeroWindowAndWindowProbe) {
+TEST_P(TcpHealth, ZeroWindowAndWindowProbe) {
   Conn c;
   client_handshake(c, 0, 100 * US);
   at(1'000 * US, I, c.in().seq(5001).ack(1001).payload(1000));
@@ -236,7 +237,7 @@ TEST_F(TcpHealth, ZeroWindowAndWindowProbe) {
   EXPECT_EQ(pod().dir[E].zero_windows, 2u);
 }
 
-TEST_F(TcpHealth, ResetsEachWayCloseTheConnection) {
+TEST_P(TcpHealth, ResetsEachWayCloseTheConnection) {
   Conn a, b;
   b.pod_port = 40002;
   client_handshake(a, 0, 100 * US);
@@ -254,7 +255,7 @@ TEST_F(TcpHealth, ResetsEachWayCloseTheConnection) {
   EXPECT_EQ(p.closed, 2u);
 }
 
-TEST_F(TcpHealth, RefusedConnectionIsAResetNotAClose) {
+TEST_P(TcpHealth, RefusedConnectionIsAResetNotAClose) {
   Conn c;
   at(0, E, c.out().flags(SYN).seq(1000));
   at(30 * US, I, c.in().flags(RST | ACK).seq(0).ack(1001));
@@ -264,7 +265,7 @@ TEST_F(TcpHealth, RefusedConnectionIsAResetNotAClose) {
   EXPECT_EQ(p.closed, 0u);
 }
 
-TEST_F(TcpHealth, FinBothWaysClosesOnce) {
+TEST_P(TcpHealth, FinBothWaysClosesOnce) {
   Conn c;
   client_handshake(c, 0, 100 * US);
   at(1'000 * US, E, c.out().flags(FIN | ACK).seq(1001).ack(5001));
@@ -276,7 +277,7 @@ TEST_F(TcpHealth, FinBothWaysClosesOnce) {
   EXPECT_EQ(pod().closed, 1u);
 }
 
-TEST_F(TcpHealth, SequenceWraparound) {
+TEST_P(TcpHealth, SequenceWraparound) {
   Conn c;
   client_handshake(c, 0, 100 * US, /*pod_isn=*/0xfffffe00u);
   at(1'000 * US, E, c.out().seq(0xfffffe01u).ack(5001).payload(1000));  // crosses 2^32
@@ -286,7 +287,7 @@ TEST_F(TcpHealth, SequenceWraparound) {
   EXPECT_EQ(flow(c).dir[E].retrans_segs, 1u);
 }
 
-TEST_F(TcpHealth, Ipv6ConnectionSignals) {
+TEST_P(TcpHealth, Ipv6ConnectionSignals) {
   Conn c;
   c.v6 = true;
   c.pod = "fd00::1";
@@ -302,7 +303,7 @@ TEST_F(TcpHealth, Ipv6ConnectionSignals) {
   EXPECT_EQ(f.dir[E].retrans_segs, 1u);
 }
 
-TEST_F(TcpHealth, MalformedOptionsAreCountedAndHarmless) {
+TEST_P(TcpHealth, MalformedOptionsAreCountedAndHarmless) {
   Conn good, bad;
   bad.pod_port = 40003;
   client_handshake(good, 0, 100 * US);
@@ -319,6 +320,10 @@ TEST_F(TcpHealth, MalformedOptionsAreCountedAndHarmless) {
   EXPECT_EQ(g.dir[E].packets, 2u);
   EXPECT_EQ(g.state, TCPULSE_CONN_ESTABLISHED);
 }
+
+INSTANTIATE_TEST_SUITE_P(Headers, TcpHealth,
+                         ::testing::Values(HeaderAccess::kInPlace, HeaderAccess::kCopied),
+                         [](const auto& info) { return to_string(info.param); });
 
 }  // namespace
 }  // namespace tcpulse::test

@@ -12,7 +12,11 @@
 
 namespace tcpulse::test {
 
-DatapathUnderTest::DatapathUnderTest() {
+std::string to_string(HeaderAccess access) {
+  return access == HeaderAccess::kInPlace ? "InPlace" : "Copied";
+}
+
+DatapathUnderTest::DatapathUnderTest(HeaderAccess access) {
   tcpulse_test_bpf* skel = tcpulse_test_bpf__open();
   if (!skel) {
     ADD_FAILURE() << "open the test skeleton: " << strerror(errno);
@@ -27,6 +31,7 @@ DatapathUnderTest::DatapathUnderTest() {
     return;
   }
   skel_ = skel;
+  skel_->bss->tcpulse_test_copy_headers = access == HeaderAccess::kCopied;
 }
 
 DatapathUnderTest::~DatapathUnderTest() {
@@ -57,6 +62,10 @@ int DatapathUnderTest::run(int direction, const std::vector<uint8_t>& frame, uin
 }
 
 void DatapathUnderTest::set_time(uint64_t ns) { skel_->bss->tcpulse_mock_now_ns = ns; }
+
+uint64_t DatapathUnderTest::copied_packets() const {
+  return skel_->bss->tcpulse_test_copied_packets;
+}
 
 std::optional<tcpulse_flow_stats> DatapathUnderTest::flow(const tcpulse_flow_key& key) const {
   tcpulse_flow_stats s{};

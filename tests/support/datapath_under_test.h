@@ -16,9 +16,16 @@ namespace tcpulse::test {
 // BPF_PROG_TEST_RUN runs tc programs on loopback unless told otherwise.
 inline constexpr uint32_t kTestIfindex = 1;
 
+// How the programs read packet headers: in place (what every packet a pod's TCP stack sends
+// takes), or from copies (the path for headers outside the skb's linear area, which
+// BPF_PROG_TEST_RUN skbs never have, so tests force it).
+enum class HeaderAccess { kInPlace, kCopied };
+std::string to_string(HeaderAccess access);
+
 class DatapathUnderTest {
  public:
-  DatapathUnderTest();  // loads; check loaded() (GTest assertions report why not)
+  // Loads; check loaded() (GTest assertions report why not).
+  explicit DatapathUnderTest(HeaderAccess access = HeaderAccess::kInPlace);
   ~DatapathUnderTest();
   DatapathUnderTest(const DatapathUnderTest&) = delete;
   DatapathUnderTest& operator=(const DatapathUnderTest&) = delete;
@@ -33,6 +40,7 @@ class DatapathUnderTest {
   size_t flow_count() const;
   tcpulse_pod_stats pod(uint32_t ifindex = kTestIfindex) const;  // summed over CPUs
   uint64_t errors(int reason) const;                              // summed over CPUs
+  uint64_t copied_packets() const;  // packets the copying parser read
 
  private:
   tcpulse_test_bpf* skel_ = nullptr;
