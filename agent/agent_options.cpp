@@ -41,7 +41,7 @@ std::string usage() {
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
-         "  --flows-max N       flow table entries, 1024..4194304 (default 65536)\n"
+         "  --flows-max N       entries of each flow table (IPv4, IPv6), 1024..4194304 (default 65536)\n"
          "  --state-dir DIR     the CNI plugin's queue of pods to attach (default /run/tcpulse)\n"
          "  --cni-cache-dir DIR libcni's result cache, to adopt pods created before tcpulse was\n"
          "                      installed (default /var/lib/cni/results; \"\" turns it off)\n"

@@ -47,7 +47,7 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
 
   if (with_flows) {
     std::map<uint32_t, uint64_t> active;
-    r = maps.flows.for_each([&](const tcpulse_flow_key& key, const tcpulse_flow_stats& stats) {
+    r = maps.flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& stats) {
       snap.flows.push_back({key, stats});
       if (flow_is_active(stats)) active[key.ifindex]++;
     });

@@ -23,7 +23,7 @@ struct PodSnapshot {
 bool flow_is_active(const tcpulse_flow_stats& flow);
 
 struct FlowSnapshot {
-  tcpulse_flow_key key{};
+  FlowKey key{};
   tcpulse_flow_stats stats{};
 };
 

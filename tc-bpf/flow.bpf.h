@@ -39,46 +39,69 @@ static __always_inline struct tcpulse_pod_stats *pod_stats(__u32 ifindex)
 	return pod;
 }
 
-static __always_inline void build_flow_key(struct tcpulse_flow_key *key, const struct packet *pkt,
-					   __u32 ifindex, int dir)
+/* The flow's key in its family's table: the pod's end is "local". */
+static __always_inline void build_flow4_key(struct tcpulse_flow4_key *key, const struct packet *pkt,
+					    __u32 ifindex, int dir)
 {
-	__builtin_memset(key, 0, sizeof(*key));
+	int egress = dir == TCPULSE_DIR_EGRESS;
+
 	key->ifindex = ifindex;
-	key->family = pkt->family;
-	key->protocol = pkt->protocol;
-	if (dir == TCPULSE_DIR_EGRESS) {
-		key->local_port = pkt->sport;
-		key->remote_port = pkt->dport;
-		__builtin_memcpy(key->local_addr, pkt->saddr, 16);
-		__builtin_memcpy(key->remote_addr, pkt->daddr, 16);
-	} else {
-		key->local_port = pkt->dport;
-		key->remote_port = pkt->sport;
-		__builtin_memcpy(key->local_addr, pkt->daddr, 16);
-		__builtin_memcpy(key->remote_addr, pkt->saddr, 16);
-	}
+	key->local_port = egress ? pkt->sport : pkt->dport;
+	key->remote_port = egress ? pkt->dport : pkt->sport;
+	__builtin_memcpy(key->local_addr, egress ? pkt->saddr : pkt->daddr, 4);
+	__builtin_memcpy(key->remote_addr, egress ? pkt->daddr : pkt->saddr, 4);
 }
 
-static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet *pkt,
-							     __u32 ifindex, int dir, __u64 now)
+static __always_inline void build_flow6_key(struct tcpulse_flow6_key *key, const struct packet *pkt,
+					    __u32 ifindex, int dir)
 {
-	static const struct tcpulse_flow_stats zero;
-	struct tcpulse_flow_key key;
-	struct tcpulse_flow_stats *flow;
+	int egress = dir == TCPULSE_DIR_EGRESS;
 
-	build_flow_key(&key, pkt, ifindex, dir);
-	flow = bpf_map_lookup_elem(&tcpulse_flows, &key);
-	if (flow)
-		return flow;
-	flow = lookup_or_create(&tcpulse_flows, &key, &zero);
+	key->ifindex = ifindex;
+	key->local_port = egress ? pkt->sport : pkt->dport;
+	key->remote_port = egress ? pkt->dport : pkt->sport;
+	__builtin_memcpy(key->local_addr, egress ? pkt->saddr : pkt->daddr, 16);
+	__builtin_memcpy(key->remote_addr, egress ? pkt->daddr : pkt->saddr, 16);
+}
+
+/* A new flow's fields that are not zero. Racing creators may both set them; either value is right. */
+static __always_inline struct tcpulse_flow_stats *init_flow(struct tcpulse_flow_stats *flow,
+							    __u64 now)
+{
 	if (!flow) {
 		count_error(TCPULSE_ERR_FLOW_INSERT);
 		return NULL;
 	}
-	/* Racing creators may both set these; either value is right. */
 	flow->first_seen_ns = now;
 	flow->role = TCPULSE_ROLE_UNKNOWN;
 	return flow;
+}
+
+/* Each table is looked up at a call site of its own, so the verifier can inline both lookups (a
+ * call site that sees two maps is left as a helper call). */
+static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet *pkt,
+							     __u32 ifindex, int dir, __u64 now)
+{
+	static const struct tcpulse_flow_stats zero;
+	struct tcpulse_flow_stats *flow;
+
+	if (pkt->family == TCPULSE_AF_INET) {
+		struct tcpulse_flow4_key key;
+
+		build_flow4_key(&key, pkt, ifindex, dir);
+		flow = bpf_map_lookup_elem(&tcpulse_flows4, &key);
+		if (flow)
+			return flow;
+		return init_flow(lookup_or_create(&tcpulse_flows4, &key, &zero), now);
+	} else {
+		struct tcpulse_flow6_key key;
+
+		build_flow6_key(&key, pkt, ifindex, dir);
+		flow = bpf_map_lookup_elem(&tcpulse_flows6, &key);
+		if (flow)
+			return flow;
+		return init_flow(lookup_or_create(&tcpulse_flows6, &key, &zero), now);
+	}
 }
 
 /* The whole per-packet path for one direction. Never changes the packet's fate. */

@@ -8,14 +8,23 @@
 #include <bpf/bpf_helpers.h>
 #include "tcpulse/abi.h"
 
-/* LRU: a node with more live connections than entries evicts the coldest, never fails. */
+/* LRU: a node with more live connections than entries evicts the coldest, never fails. One table
+ * per address family, for a short IPv4 key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TCPULSE_FLOWS_MAX_DEFAULT);
-	__type(key, struct tcpulse_flow_key);
+	__type(key, struct tcpulse_flow4_key);
 	__type(value, struct tcpulse_flow_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpulse_flows SEC(".maps");
+} tcpulse_flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TCPULSE_FLOWS_MAX_DEFAULT);
+	__type(key, struct tcpulse_flow6_key);
+	__type(value, struct tcpulse_flow_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_flows6 SEC(".maps");
 
 /* Written by user space only (CNI plugin, agent); the programs never read it. */
 struct {

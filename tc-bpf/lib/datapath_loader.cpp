@@ -20,8 +20,9 @@ Result<std::unique_ptr<LoadedDatapath>> LoadedDatapath::load_and_pin(const PinLa
   if (!skel) return libbpf_error(-errno, "open datapath skeleton");
   std::unique_ptr<LoadedDatapath> owner(new LoadedDatapath(skel));
 
-  if (int ret = bpf_map__set_max_entries(skel->maps.tcpulse_flows, options.flows_max); ret < 0)
-    return libbpf_error(ret, "size the flow map");
+  for (bpf_map* flows : {skel->maps.tcpulse_flows4, skel->maps.tcpulse_flows6})
+    if (int ret = bpf_map__set_max_entries(flows, options.flows_max); ret < 0)
+      return libbpf_error(ret, "size the flow tables");
   // libbpf reuses a pinned map only if type, sizes, flags and max_entries all match, else fails:
   // exactly what we want, since a layout change comes with a new ABI directory.
   if (int ret = tcpulse_bpf__load(skel); ret < 0)

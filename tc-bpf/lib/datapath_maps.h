@@ -2,6 +2,8 @@
 // (pod records) and by the agent (everything).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "tc-bpf/lib/pin_layout.h"
@@ -12,12 +14,14 @@
 namespace tcpulse {
 
 // Map names as declared in tc-bpf/maps.bpf.h; libbpf pins each by its name.
-inline constexpr std::string_view kFlowsMap = "tcpulse_flows";
+inline constexpr std::string_view kFlows4Map = "tcpulse_flows4";
+inline constexpr std::string_view kFlows6Map = "tcpulse_flows6";
 inline constexpr std::string_view kPodsMap = "tcpulse_pods";
 inline constexpr std::string_view kPodStatsMap = "tcpulse_podstat";
 inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
 
-using FlowMap = TypedMap<tcpulse_flow_key, tcpulse_flow_stats>;
+using Flow4Map = TypedMap<tcpulse_flow4_key, tcpulse_flow_stats>;
+using Flow6Map = TypedMap<tcpulse_flow6_key, tcpulse_flow_stats>;
 using PodMap = TypedMap<__u32, tcpulse_pod_info>;
 using PodStatsMap = PerCpuMap<__u32, tcpulse_pod_stats>;
 using ErrorMap = PerCpuMap<__u32, __u64>;
@@ -27,8 +31,29 @@ void add_pod_stats(tcpulse_pod_stats& dst, const tcpulse_pod_stats& src);
 // The sum of a per-CPU tcpulse_podstat value.
 tcpulse_pod_stats sum_pod_stats(const std::vector<tcpulse_pod_stats>& per_cpu);
 
+// A flow's identity whichever table holds it. An IPv4 address uses the first 4 bytes of its array.
+struct FlowKey {
+  uint32_t ifindex = 0;   // host-side veth
+  uint8_t family = 0;     // TCPULSE_AF_INET or TCPULSE_AF_INET6
+  uint16_t local_port = 0;  // network byte order, like the map keys
+  uint16_t remote_port = 0;
+  uint8_t local_addr[16] = {};
+  uint8_t remote_addr[16] = {};
+};
+
+// The IPv4 and IPv6 flow tables, read as one.
+struct FlowTables {
+  Flow4Map v4;
+  Flow6Map v6;
+
+  // Calls fn for every flow of both tables. Entries added or removed meanwhile may be missed.
+  Result<void> for_each(const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const;
+  Result<std::optional<tcpulse_flow_stats>> get(const FlowKey& key) const;
+  Result<bool> erase(const FlowKey& key);  // whether it was there
+};
+
 struct DatapathMaps {
-  FlowMap flows;
+  FlowTables flows;
   PodMap pods;
   PodStatsMap pod_stats;
   ErrorMap errors;

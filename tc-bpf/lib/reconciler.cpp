@@ -108,9 +108,9 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + ts.tv_nsec;
-  std::vector<tcpulse_flow_key> expired;
+  std::vector<FlowKey> expired;
   (void)attachments->maps().flows.for_each(
-      [&](const tcpulse_flow_key& key, const tcpulse_flow_stats& flow) {
+      [&](const FlowKey& key, const tcpulse_flow_stats& flow) {
         uint64_t last = std::max(flow.last_seen_ns, flow.first_seen_ns);
         bool closed_long_ago = flow.state == TCPULSE_CONN_CLOSED && now > last &&
                                now - last > options.closed_flow_ttl_ns;

@@ -27,11 +27,11 @@ class Datapath : public ::testing::TestWithParam<HeaderAccess> {
   int run(int direction, const std::vector<uint8_t>& frame, uint32_t gso_segs = 0) {
     return dut_->run(direction, frame, gso_segs);
   }
-  tcpulse_flow_key key(int family, const std::string& local, uint16_t lport,
+  FlowKey key(int family, const std::string& local, uint16_t lport,
                        const std::string& remote, uint16_t rport) {
     return tcp_flow_key(family == AF_INET6, local, lport, remote, rport);
   }
-  std::optional<tcpulse_flow_stats> flow(const tcpulse_flow_key& k) { return dut_->flow(k); }
+  std::optional<tcpulse_flow_stats> flow(const FlowKey& k) { return dut_->flow(k); }
   size_t flow_count() { return dut_->flow_count(); }
   tcpulse_pod_stats pod_stats() { return dut_->pod(); }
   uint64_t errors(int reason) { return dut_->errors(reason); }

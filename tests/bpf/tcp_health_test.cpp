@@ -30,7 +30,7 @@ struct Conn {
     v6 ? b.ipv6(peer, pod) : b.ipv4(peer, pod);
     return b.tcp(peer_port, pod_port);
   }
-  tcpulse_flow_key key() const { return tcp_flow_key(v6, pod, pod_port, peer, peer_port); }
+  FlowKey key() const { return tcp_flow_key(v6, pod, pod_port, peer, peer_port); }
 };
 
 // Every case runs twice: headers read in place, and from copies.

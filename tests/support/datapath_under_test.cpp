@@ -67,21 +67,21 @@ uint64_t DatapathUnderTest::copied_packets() const {
   return skel_->bss->tcpulse_test_copied_packets;
 }
 
-std::optional<tcpulse_flow_stats> DatapathUnderTest::flow(const tcpulse_flow_key& key) const {
-  tcpulse_flow_stats s{};
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_flows), &key, &s) != 0) return {};
-  return s;
+FlowTables DatapathUnderTest::flow_tables() const {
+  return FlowTables{Flow4Map(UniqueFd(dup(bpf_map__fd(skel_->maps.tcpulse_flows4)))),
+                    Flow6Map(UniqueFd(dup(bpf_map__fd(skel_->maps.tcpulse_flows6))))};
+}
+
+std::optional<tcpulse_flow_stats> DatapathUnderTest::flow(const FlowKey& key) const {
+  auto s = flow_tables().get(key);
+  EXPECT_TRUE(s) << s.error().describe();
+  return s ? s.value() : std::nullopt;
 }
 
 size_t DatapathUnderTest::flow_count() const {
   size_t n = 0;
-  tcpulse_flow_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(bpf_map__fd(skel_->maps.tcpulse_flows), prev, &next) == 0) {
-    n++;
-    key = next;
-    prev = &key;
-  }
+  auto r = flow_tables().for_each([&](const FlowKey&, const tcpulse_flow_stats&) { n++; });
+  EXPECT_TRUE(r) << r.error().describe();
   return n;
 }
 
@@ -101,13 +101,12 @@ uint64_t DatapathUnderTest::errors(int reason) const {
   return sum;
 }
 
-tcpulse_flow_key tcp_flow_key(bool v6, const std::string& local, uint16_t local_port,
-                              const std::string& remote, uint16_t remote_port) {
-  tcpulse_flow_key k{};
+FlowKey tcp_flow_key(bool v6, const std::string& local, uint16_t local_port,
+                     const std::string& remote, uint16_t remote_port) {
+  FlowKey k;
   int af = v6 ? AF_INET6 : AF_INET;
   k.ifindex = kTestIfindex;
   k.family = v6 ? TCPULSE_AF_INET6 : TCPULSE_AF_INET;
-  k.protocol = IPPROTO_TCP;
   k.local_port = htons(local_port);
   k.remote_port = htons(remote_port);
   inet_pton(af, local.c_str(), k.local_addr);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tc-bpf/lib/datapath_maps.h"
 #include "tcpulse/abi.h"
 
 struct tcpulse_test_bpf;
@@ -36,7 +37,8 @@ class DatapathUnderTest {
   int run(int direction, const std::vector<uint8_t>& frame, uint32_t gso_segs = 0);
   void set_time(uint64_t ns);
 
-  std::optional<tcpulse_flow_stats> flow(const tcpulse_flow_key& key) const;
+  std::optional<tcpulse_flow_stats> flow(const FlowKey& key) const;
+  FlowTables flow_tables() const;  // both tables, through fds of their own
   size_t flow_count() const;
   tcpulse_pod_stats pod(uint32_t ifindex = kTestIfindex) const;  // summed over CPUs
   uint64_t errors(int reason) const;                              // summed over CPUs
@@ -47,7 +49,7 @@ class DatapathUnderTest {
 };
 
 // A TCP flow key for the test ifindex, the pod's end first.
-tcpulse_flow_key tcp_flow_key(bool v6, const std::string& local, uint16_t local_port,
+FlowKey tcp_flow_key(bool v6, const std::string& local, uint16_t local_port,
                               const std::string& remote, uint16_t remote_port);
 
 }  // namespace tcpulse::test

@@ -8,7 +8,7 @@ namespace {
 TEST(PinLayout, VersionedPaths) {
   PinLayout layout("/sys/fs/bpf/x");
   EXPECT_EQ(layout.root(), "/sys/fs/bpf/x/v" + std::to_string(TCPULSE_ABI_VERSION));
-  EXPECT_EQ(layout.map("tcpulse_flows"), layout.root() / "maps/tcpulse_flows");
+  EXPECT_EQ(layout.map("tcpulse_flows4"), layout.root() / "maps/tcpulse_flows4");
   EXPECT_EQ(layout.prog(TcHook::Egress), layout.root() / "progs/egress");
   EXPECT_EQ(layout.link("abc", "eth0", TcHook::Ingress), layout.root() / "links/abc_eth0_ingress");
 }
