@@ -39,29 +39,31 @@ static __always_inline struct tcpulse_pod_stats *pod_stats(__u32 ifindex)
 	return pod;
 }
 
-/* The flow's key in its family's table: the pod's end is "local". */
-static __always_inline void build_flow4_key(struct tcpulse_flow4_key *key, const struct packet *pkt,
-					    __u32 ifindex, int dir)
+/* Both families' keys are this head followed by the pod's address and the peer's. */
+struct flow_key_head {
+	__u32 ifindex;
+	__u16 local_port;
+	__u16 remote_port;
+};
+_Static_assert(__builtin_offsetof(struct tcpulse_flow4_key, local_addr) == sizeof(struct flow_key_head) &&
+		       __builtin_offsetof(struct tcpulse_flow6_key, local_addr) == sizeof(struct flow_key_head) &&
+		       sizeof(struct tcpulse_flow4_key) == sizeof(struct flow_key_head) + 2 * 4 &&
+		       sizeof(struct tcpulse_flow6_key) == sizeof(struct flow_key_head) + 2 * 16,
+	       "flow keys: the head, then two addresses");
+
+/* Fills a tcpulse_flow4_key (addr_len 4) or tcpulse_flow6_key (16); the pod's end is "local". */
+static __always_inline void build_flow_key(void *key, const struct packet *pkt, __u32 ifindex,
+					   int dir, __u32 addr_len)
 {
+	struct flow_key_head *head = key;
+	__u8 *addrs = (__u8 *)key + sizeof(*head);
 	int egress = dir == TCPULSE_DIR_EGRESS;
 
-	key->ifindex = ifindex;
-	key->local_port = egress ? pkt->sport : pkt->dport;
-	key->remote_port = egress ? pkt->dport : pkt->sport;
-	__builtin_memcpy(key->local_addr, egress ? pkt->saddr : pkt->daddr, 4);
-	__builtin_memcpy(key->remote_addr, egress ? pkt->daddr : pkt->saddr, 4);
-}
-
-static __always_inline void build_flow6_key(struct tcpulse_flow6_key *key, const struct packet *pkt,
-					    __u32 ifindex, int dir)
-{
-	int egress = dir == TCPULSE_DIR_EGRESS;
-
-	key->ifindex = ifindex;
-	key->local_port = egress ? pkt->sport : pkt->dport;
-	key->remote_port = egress ? pkt->dport : pkt->sport;
-	__builtin_memcpy(key->local_addr, egress ? pkt->saddr : pkt->daddr, 16);
-	__builtin_memcpy(key->remote_addr, egress ? pkt->daddr : pkt->saddr, 16);
+	head->ifindex = ifindex;
+	head->local_port = egress ? pkt->sport : pkt->dport;
+	head->remote_port = egress ? pkt->dport : pkt->sport;
+	__builtin_memcpy(addrs, egress ? pkt->saddr : pkt->daddr, addr_len);
+	__builtin_memcpy(addrs + addr_len, egress ? pkt->daddr : pkt->saddr, addr_len);
 }
 
 /* A new flow's fields that are not zero. Racing creators may both set them; either value is right. */
@@ -88,7 +90,7 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 	if (pkt->family == TCPULSE_AF_INET) {
 		struct tcpulse_flow4_key key;
 
-		build_flow4_key(&key, pkt, ifindex, dir);
+		build_flow_key(&key, pkt, ifindex, dir, 4);
 		flow = bpf_map_lookup_elem(&tcpulse_flows4, &key);
 		if (flow)
 			return flow;
@@ -96,7 +98,7 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 	} else {
 		struct tcpulse_flow6_key key;
 
-		build_flow6_key(&key, pkt, ifindex, dir);
+		build_flow_key(&key, pkt, ifindex, dir, 16);
 		flow = bpf_map_lookup_elem(&tcpulse_flows6, &key);
 		if (flow)
 			return flow;

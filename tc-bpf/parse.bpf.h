@@ -322,7 +322,6 @@ static __always_inline int parse_packet(struct __sk_buff *skb, struct packet *pk
 	wanted = skb->len < MAX_HEADERS_LEN ? skb->len : MAX_HEADERS_LEN;
 	if (data + wanted <= data_end)
 		return ret;
-	pkt->error = 0;
 	return tcpulse_parse_copied(skb, pkt);
 }
 

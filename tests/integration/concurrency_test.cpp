@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -47,14 +48,18 @@ TEST(Concurrency, TwoHundredPodsSixteenInFlightLeaveNothingBehind) {
   std::atomic<int> failures{0};
   {
     TestNode node(pin_dir());
-    in_parallel(kPods, [&](int i) {
-      try {
-        node.add_pod("p" + std::to_string(i));
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what();
-        failures++;
-      }
-    });
+    // op on pods p0..p{kPods-1} at once; an exception is a failure, counted.
+    auto on_every_pod = [&](const std::function<void(const std::string&)>& op) {
+      in_parallel(kPods, [&](int i) {
+        try {
+          op("p" + std::to_string(i));
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << e.what();
+          failures++;
+        }
+      });
+    };
+    on_every_pod([&](const std::string& pod) { node.add_pod(pod); });
     ASSERT_EQ(failures, 0);
     auto pods = json::parse(agent.get("/pods"));
     EXPECT_EQ(pods.size(), static_cast<size_t>(kPods));
@@ -65,14 +70,7 @@ TEST(Concurrency, TwoHundredPodsSixteenInFlightLeaveNothingBehind) {
                             std::filesystem::directory_iterator()),
               2 * kPods);
 
-    in_parallel(kPods, [&](int i) {
-      try {
-        node.del_pod("p" + std::to_string(i));
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what();
-        failures++;
-      }
-    });
+    on_every_pod([&](const std::string& pod) { node.del_pod(pod); });
     EXPECT_EQ(failures, 0);
   }
 

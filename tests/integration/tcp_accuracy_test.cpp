@@ -141,21 +141,13 @@ class Accuracy : public ::testing::Test {
   TestPod client_, server_;
 };
 
-sockaddr_in address(const std::string& ip, uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-  return a;
-}
-
 TEST_F(Accuracy, RefusedConnectionsAreExactlyTheResets) {
   in_pod(server_, {"iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7100", "-j", "REJECT",
                    "--reject-with", "tcp-reset"});
   constexpr int kConnections = 25;
   int refused = 0;
   ASSERT_TRUE(run_in_netns(client_.netns_path, [&]() -> Result<void> {
-    auto to = address(server_.ip, 7100);
+    auto to = ipv4_address(server_.ip, 7100);
     for (int i = 0; i < kConnections; i++) {
       UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
       if (connect(s.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0 && errno == ECONNREFUSED)

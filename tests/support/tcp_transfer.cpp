@@ -17,9 +17,7 @@
 
 namespace tcpulse::test {
 
-namespace {
-
-sockaddr_in address(const std::string& ip, uint16_t port) {
+sockaddr_in ipv4_address(const std::string& ip, uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -27,12 +25,10 @@ sockaddr_in address(const std::string& ip, uint16_t port) {
   return addr;
 }
 
-}  // namespace
-
 UniqueFd listen_in_netns(const std::string& netns, const std::string& ip, uint16_t port,
                          int rcvbuf) {
   UniqueFd listener;
-  auto addr = address(ip, port);
+  auto addr = ipv4_address(ip, port);
   auto made = run_in_netns(netns, [&]() -> Result<void> {
     listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int one = 1;
@@ -49,7 +45,7 @@ UniqueFd listen_in_netns(const std::string& netns, const std::string& ip, uint16
 
 Connection connect_in_netns(const std::string& netns, const std::string& ip, uint16_t port) {
   Connection c;
-  auto addr = address(ip, port);
+  auto addr = ipv4_address(ip, port);
   auto made = run_in_netns(netns, [&]() -> Result<void> {
     c.fd.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (connect(c.fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)

@@ -3,6 +3,8 @@
 // byte count is known independently of tcpulse.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <cstdint>
 #include <string>
 
@@ -19,6 +21,9 @@ struct TransferResult {
   uint64_t received = 0;
   uint16_t client_port = 0;  // the client's ephemeral port, to find its flow
 };
+
+// ip:port as an IPv4 socket address.
+sockaddr_in ipv4_address(const std::string& ip, uint16_t port);
 
 // A TCP listener bound to ip:port inside a network namespace (sockets keep the namespace they
 // were made in). rcvbuf > 0 sets SO_RCVBUF before listen(), so accepted sockets inherit it.
