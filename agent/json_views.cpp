@@ -14,12 +14,12 @@ std::string address_text(uint8_t family, const uint8_t* addr) {
   return text;
 }
 
-nlohmann::json direction_json(const tcpulse_flow_dir& d) {
+nlohmann::json direction_json(const tcpulse_flow_dir& d, const tcpulse_flow_gap& gap) {
   nlohmann::json out = {{"packets", d.packets},
                         {"bytes", d.bytes},
                         {"payload_bytes", d.payload_bytes},
                         {"retransmitted_segments", d.retrans_segs},
-                        {"retransmitted_bytes", d.retrans_bytes},
+                        {"retransmitted_bytes", gap.retrans_bytes},
                         {"resets", d.rsts},
                         {"zero_window_segments", d.zero_windows},
                         {"syns", d.syns},
@@ -80,8 +80,8 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
                    {"local_port", ntohs(k.local_port)},
                    {"remote", address_text(k.family, k.remote_addr)},
                    {"remote_port", ntohs(k.remote_port)},
-                   {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS])},
-                   {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS])},
+                   {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS], s.gap[TCPULSE_DIR_EGRESS])},
+                   {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS], s.gap[TCPULSE_DIR_INGRESS])},
                    {"role", s.role == TCPULSE_ROLE_CLIENT   ? "client"
                             : s.role == TCPULSE_ROLE_SERVER ? "server"
                                                             : "unknown"},
@@ -92,7 +92,7 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
                    {"rtt_max_ns", s.rtt_max_ns},
                    {"rtt_mean_ns", s.rtt_count ? s.rtt_sum_ns / s.rtt_count : 0},
                    {"first_seen_ns", s.first_seen_ns},
-                   {"last_seen_ns", s.last_seen_ns}});
+                   {"last_seen_ns", flow_last_seen_ns(s)}});
   }
   return out;
 }

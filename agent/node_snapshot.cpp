@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "tc-bpf/lib/pod_slots.h"
+
 namespace tcpulse::agent {
 
 bool flow_is_active(const tcpulse_flow_stats& flow) {
@@ -34,9 +36,17 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
     pod.ifindex = ifindex;
     pod.record = PodRecord::from_abi(info);
     if (auto it = traffic.find(ifindex); it != traffic.end()) pod.stats = it->second;
+    pod.slot_base[0] = info.slot_base[0];
+    pod.slot_base[1] = info.slot_base[1];
     snap.pods.push_back(std::move(pod));
   });
   if (!r) return r.error();
+  for (auto& pod : snap.pods) {
+    auto slot = maps.pod_slots.get(pod_slot_index(pod.ifindex));
+    if (!slot) return slot.error();
+    if (slot.value())
+      add_slot_traffic(pod.stats, owned_slot_traffic(*slot.value(), pod.ifindex), pod.slot_base);
+  }
 
   for (int reason = 0; reason < TCPULSE_ERR_COUNT; reason++) {
     auto per_cpu = maps.errors.get(static_cast<__u32>(reason));

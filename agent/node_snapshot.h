@@ -15,7 +15,8 @@ namespace tcpulse::agent {
 struct PodSnapshot {
   uint32_t ifindex = 0;
   PodRecord record;
-  tcpulse_pod_stats stats{};  // summed over CPUs
+  tcpulse_pod_stats stats{};  // summed over CPUs, with the pod's slot traffic
+  tcpulse_traffic slot_base[TCPULSE_DIR_COUNT]{};  // from the record: see tcpulse_pod_slot
   uint64_t active_connections = 0;  // flows of this pod open now (needs the flows read)
 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Per-flow and per-pod accounting. */
+/* Per-flow accounting: the flow tables, and the per-packet path. */
 #ifndef TCPULSE_FLOW_BPF_H
 #define TCPULSE_FLOW_BPF_H
 
@@ -9,35 +9,8 @@
 #include "clock.bpf.h"
 #include "maps.bpf.h"
 #include "parse.bpf.h"
+#include "pod.bpf.h"
 #include "tcp_health.bpf.h"
-
-#ifndef EEXIST
-#define EEXIST 17
-#endif
-
-/* Looks a key up, creating a zeroed entry if absent. NULL only if the map refused the insert. */
-static __always_inline void *lookup_or_create(void *map, const void *key, const void *zero)
-{
-	void *value = bpf_map_lookup_elem(map, key);
-	long err;
-
-	if (value)
-		return value;
-	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	if (err && err != -EEXIST) /* -EEXIST: another CPU created it first */
-		return NULL;
-	return bpf_map_lookup_elem(map, key);
-}
-
-static __always_inline struct tcpulse_pod_stats *pod_stats(__u32 ifindex)
-{
-	static const struct tcpulse_pod_stats zero;
-	struct tcpulse_pod_stats *pod = lookup_or_create(&tcpulse_podstat, &ifindex, &zero);
-
-	if (!pod)
-		count_error(TCPULSE_ERR_POD_MAP_FULL);
-	return pod;
-}
 
 /* Both families' keys are this head followed by the pod's address and the peer's. */
 struct flow_key_head {
@@ -109,9 +82,10 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 /* The whole per-packet path for one direction. Never changes the packet's fate. */
 static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 {
-	struct tcpulse_pod_stats *pod;
 	struct tcpulse_flow_stats *flow;
+	struct tcpulse_flow_dir *d;
 	struct packet pkt = {};
+	struct pod_ref pod = {};
 	__u32 segs, payload;
 	__u64 bytes, now;
 	int ret;
@@ -129,26 +103,24 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	payload = pkt.l3_len - pkt.headers_len;
 	bytes = payload + (__u64)segs * pkt.headers_len;
 
-	pod = pod_stats(skb->ifindex);
-	if (!pod)
-		return;
-	pod->dir[dir & 1].packets += segs;
-	pod->dir[dir & 1].bytes += bytes;
+	pod.ifindex = skb->ifindex;
+	count_pod_traffic(&pod, dir, segs, bytes);
 	if (ret != PARSE_TCP)
 		return;
 	if (pkt.opts.bad)
 		count_error(TCPULSE_ERR_BAD_TCP_OPTION);
 
 	now = tcpulse_coarse_now_ns();
-	flow = flow_stats(&pkt, skb->ifindex, dir, now);
+	flow = flow_stats(&pkt, pod.ifindex, dir, now);
 	if (!flow)
 		return;
-	/* Both programs, on different CPUs, update the same entry. */
-	__sync_fetch_and_add(&flow->dir[dir & 1].packets, segs);
-	__sync_fetch_and_add(&flow->dir[dir & 1].bytes, bytes);
-	__sync_fetch_and_add(&flow->dir[dir & 1].payload_bytes, payload);
-	flow->last_seen_ns = now;
-	track_tcp(&pkt, flow, pod, dir, segs, payload);
+	/* One direction's packets may be handled on two CPUs at once. */
+	d = &flow->dir[dir & 1];
+	__sync_fetch_and_add(&d->packets, segs);
+	__sync_fetch_and_add(&d->bytes, bytes);
+	__sync_fetch_and_add(&d->payload_bytes, payload);
+	d->last_seen_ns = now;
+	track_tcp(&pkt, flow, &pod, dir, segs, payload);
 }
 
 #endif /* TCPULSE_FLOW_BPF_H */

@@ -36,6 +36,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpulse_pods SEC(".maps");
 
+/* Every packet's per-pod count, without a hash lookup: see struct tcpulse_pod_slot. 64 KiB per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPULSE_POD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tcpulse_pod_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_podslots SEC(".maps");
+
 /* Per-CPU so the hot path needs no atomics; the agent sums the CPUs. Not preallocated: a 608-byte
  * value per CPU per possible pod would be 160 MB on a 64-CPU node. */
 struct {
@@ -62,6 +71,24 @@ static __always_inline void count_error(enum tcpulse_error reason)
 
 	if (count)
 		*count += 1;
+}
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
+/* Looks a key up, creating a zeroed entry if absent. NULL only if the map refused the insert. */
+static __always_inline void *lookup_or_create(void *map, const void *key, const void *zero)
+{
+	void *value = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (value)
+		return value;
+	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) /* -EEXIST: another CPU created it first */
+		return NULL;
+	return bpf_map_lookup_elem(map, key);
 }
 
 #endif /* TCPULSE_MAPS_BPF_H */

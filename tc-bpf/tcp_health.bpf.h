@@ -2,8 +2,8 @@
 /*
  * TCP health from one segment: handshake and its RTT, continuous RTT from timestamps (pping's
  * method), retransmissions, resets, zero-window advertisements, and connection close. Each
- * helper updates the flow and the pod's per-CPU totals; `dir` is the pod's view (egress = sent
- * by the pod).
+ * helper updates the flow, and the pod's per-CPU totals when an event happens; `dir` is the pod's
+ * view (egress = sent by the pod).
  */
 #ifndef TCPULSE_TCP_HEALTH_BPF_H
 #define TCPULSE_TCP_HEALTH_BPF_H
@@ -14,6 +14,7 @@
 #include "histogram.bpf.h"
 #include "clock.bpf.h"
 #include "parse.bpf.h"
+#include "pod.bpf.h"
 
 /* An RTT sample not echoed within this long is dropped, so a lost echo never blocks sampling. */
 #define RTT_SAMPLE_EXPIRY_NS (10ULL * 1000 * 1000 * 1000)
@@ -32,9 +33,10 @@ static __always_inline int seq_after(__u32 a, __u32 b)
 }
 
 static __always_inline void record_rtt(struct tcpulse_flow_stats *flow,
-				       struct tcpulse_pod_stats *pod, __u64 rtt)
+				       struct pod_ref *pod, __u64 rtt)
 {
 	__u32 rtt32 = rtt > 0xffffffffULL ? 0xffffffff : (__u32)rtt;
+	struct tcpulse_pod_stats *stats;
 
 	flow->rtt_sum_ns += rtt;
 	if (!flow->rtt_count || rtt32 < flow->rtt_min_ns)
@@ -42,35 +44,46 @@ static __always_inline void record_rtt(struct tcpulse_flow_stats *flow,
 	if (rtt32 > flow->rtt_max_ns)
 		flow->rtt_max_ns = rtt32;
 	flow->rtt_count++;
-	pod->rtt_sum_ns += rtt;
-	pod->rtt_buckets[rtt_bucket(rtt)]++;
+	stats = pod_stats(pod);
+	if (!stats)
+		return;
+	stats->rtt_sum_ns += rtt;
+	stats->rtt_buckets[rtt_bucket(rtt)]++;
 }
 
 static __always_inline void record_handshake(struct tcpulse_flow_stats *flow,
-					     struct tcpulse_pod_stats *pod, __u8 role)
+					     struct pod_ref *pod, __u8 role)
 {
 	__u64 rtt = tcpulse_now_ns() - flow->syn_ns;
+	struct tcpulse_pod_stats *stats;
 
 	flow->handshake_rtt_ns = rtt > 0xffffffffULL ? 0xffffffff : (__u32)rtt;
 	flow->state = TCPULSE_CONN_ESTABLISHED;
 	role &= 1;
-	pod->opened[role]++;
-	pod->handshake_rtt_sum_ns[role] += rtt;
-	pod->handshake_rtt_buckets[role][rtt_bucket(rtt)]++;
+	stats = pod_stats(pod);
+	if (!stats)
+		return;
+	stats->opened[role]++;
+	stats->handshake_rtt_sum_ns[role] += rtt;
+	stats->handshake_rtt_buckets[role][rtt_bucket(rtt)]++;
 }
 
 /* SYN, SYN/ACK and the handshake's last ACK. */
 static __always_inline void track_handshake(const struct packet *pkt,
 					    struct tcpulse_flow_stats *flow,
-					    struct tcpulse_pod_stats *pod, int dir)
+					    struct pod_ref *pod, int dir)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
 	int syn = pkt->flags & TCP_FLAG_SYN, ack = pkt->flags & TCP_FLAG_ACK;
 
 	if (syn) {
 		/* A second SYN (or SYN/ACK) the same way is a retry. */
-		if (d->syns++)
-			pod->syn_retries++;
+		if (d->syns++) {
+			struct tcpulse_pod_stats *stats = pod_stats(pod);
+
+			if (stats)
+				stats->syn_retries++;
+		}
 		d->flags |= TCPULSE_DIRF_SYN;
 		if (pkt->opts.has_ws) {
 			d->wscale = pkt->opts.wscale;
@@ -99,16 +112,16 @@ static __always_inline void track_handshake(const struct packet *pkt,
  * back whose TSecr echoes it ends the sample. One sample outstanding per flow: at most one per
  * RTT, and nothing to expire but a slot. */
 static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_flow_stats *flow,
-				      struct tcpulse_pod_stats *pod, int dir, __u32 payload)
+				      struct pod_ref *pod, int dir, __u32 payload)
 {
 	__u64 now;
 
 	if (!pkt->opts.has_ts)
 		return;
 	if (dir == TCPULSE_DIR_EGRESS) {
-		int fresh = pkt->opts.tsval != flow->tsval_last;
+		int fresh = pkt->opts.tsval != flow->dir[TCPULSE_DIR_EGRESS].tsval_last;
 
-		flow->tsval_last = pkt->opts.tsval;
+		flow->dir[TCPULSE_DIR_EGRESS].tsval_last = pkt->opts.tsval;
 		if (!fresh || !(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
 			return;
 		now = tcpulse_now_ns();
@@ -145,11 +158,12 @@ static __always_inline __u64 reorder_window(const struct tcpulse_flow_stats *flo
  * reordering never reads as loss. */
 static __always_inline int fills_hole_late(const struct packet *pkt,
 					   const struct tcpulse_flow_stats *flow,
-					   const struct tcpulse_flow_dir *d)
+					   const struct tcpulse_flow_dir *d,
+					   const struct tcpulse_flow_gap *gap)
 {
 	if (pkt->opts.has_ts && (d->flags & TCPULSE_DIRF_HOLE_TS))
-		return seq_after(pkt->opts.tsval, d->hole_tsval);
-	return tcpulse_now_ns() - d->hole_ns >= reorder_window(flow);
+		return seq_after(pkt->opts.tsval, gap->hole_tsval);
+	return tcpulse_now_ns() - gap->hole_ns >= reorder_window(flow);
 }
 
 /* Classifies a segment with payload against what this direction already carried. Returns 1 if it
@@ -159,6 +173,7 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 					     __u32 payload)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	struct tcpulse_flow_gap *gap = &flow->gap[dir & 1];
 	const struct tcpulse_flow_dir *peer = &flow->dir[(dir + 1) & 1];
 	__u32 seq = pkt->seq + ((pkt->flags & TCP_FLAG_SYN) ? 1 : 0);
 	__u32 end = seq + payload;
@@ -170,10 +185,10 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 	}
 	if (seq_after(end, d->seq_high)) {
 		if (seq_after(seq, d->seq_high)) { /* skipped bytes: remember the gap */
-			d->hole_start = d->seq_high;
-			d->hole_end = seq;
-			d->hole_ns = tcpulse_now_ns();
-			d->hole_tsval = pkt->opts.tsval;
+			gap->hole_start = d->seq_high;
+			gap->hole_end = seq;
+			gap->hole_ns = tcpulse_now_ns();
+			gap->hole_tsval = pkt->opts.tsval;
 			d->flags |= TCPULSE_DIRF_HOLE;
 			if (pkt->opts.has_ts)
 				d->flags |= TCPULSE_DIRF_HOLE_TS;
@@ -189,15 +204,15 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 		return 0;
 	if ((peer->flags & TCPULSE_DIRF_SEQ_VALID) && peer->window == 0)
 		return 0;
-	if ((d->flags & TCPULSE_DIRF_HOLE) && !seq_before(seq, d->hole_start) &&
-	    !seq_after(end, d->hole_end)) {
-		int resent = fills_hole_late(pkt, flow, d);
+	if ((d->flags & TCPULSE_DIRF_HOLE) && !seq_before(seq, gap->hole_start) &&
+	    !seq_after(end, gap->hole_end)) {
+		int resent = fills_hole_late(pkt, flow, d, gap);
 
-		if (seq == d->hole_start)
-			d->hole_start = end;
-		else if (end == d->hole_end)
-			d->hole_end = seq;
-		if (!seq_before(d->hole_start, d->hole_end))
+		if (seq == gap->hole_start)
+			gap->hole_start = end;
+		else if (end == gap->hole_end)
+			gap->hole_end = seq;
+		if (!seq_before(gap->hole_start, gap->hole_end))
 			d->flags &= ~TCPULSE_DIRF_HOLE;
 		if (!resent)
 			return 0;
@@ -206,24 +221,32 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 }
 
 static __always_inline void close_flow(struct tcpulse_flow_stats *flow,
-				       struct tcpulse_pod_stats *pod)
+				       struct pod_ref *pod)
 {
-	if (flow->state == TCPULSE_CONN_ESTABLISHED)
-		pod->closed++;
+	struct tcpulse_pod_stats *stats;
+
+	if (flow->state == TCPULSE_CONN_ESTABLISHED && (stats = pod_stats(pod)))
+		stats->closed++;
 	flow->state = TCPULSE_CONN_CLOSED;
 }
 
+/* Adds n to one of the pod's per-direction event counters (a __u64 field of tcpulse_pod_dir). */
+#define COUNT_POD_EVENT(pod, dir, field, n)                                   \
+	do {                                                                  \
+		struct tcpulse_pod_stats *stats_ = pod_stats(pod);            \
+		if (stats_)                                                   \
+			stats_->dir[(dir) & 1].field += (n);                  \
+	} while (0)
+
 /* Everything TCP health needs from one segment. */
 static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_flow_stats *flow,
-				      struct tcpulse_pod_stats *pod, int dir, __u32 segs,
-				      __u32 payload)
+				      struct pod_ref *pod, int dir, __u32 segs, __u32 payload)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
-	struct tcpulse_pod_dir *pd = &pod->dir[dir & 1];
 
 	if (pkt->flags & TCP_FLAG_RST) {
 		d->rsts++;
-		pd->rsts++;
+		COUNT_POD_EVENT(pod, dir, rsts, 1);
 		if (flow->state != TCPULSE_CONN_CLOSED)
 			close_flow(flow, pod);
 		return;
@@ -232,14 +255,14 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 		track_handshake(pkt, flow, pod, dir);
 	if (!(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && pkt->window == 0) {
 		d->zero_windows += segs;
-		pd->zero_windows += segs;
+		COUNT_POD_EVENT(pod, dir, zero_windows, segs);
 	}
 	d->window = pkt->window;
 	if (payload && is_retransmission(pkt, flow, dir, payload)) {
 		d->retrans_segs += segs;
-		d->retrans_bytes += payload;
-		pd->retrans_segs += segs;
-		pd->retrans_bytes += payload;
+		flow->gap[dir & 1].retrans_bytes += payload;
+		COUNT_POD_EVENT(pod, dir, retrans_segs, segs);
+		COUNT_POD_EVENT(pod, dir, retrans_bytes, payload);
 	}
 	track_rtt(pkt, flow, pod, dir, payload);
 	if (pkt->flags & TCP_FLAG_FIN) {

@@ -83,11 +83,13 @@ Result<DatapathMaps> DatapathMaps::open(const PinLayout& layout) {
   if (!pods) return pods.error();
   auto traffic = open_map<PodStatsMap>(layout, kPodStatsMap);
   if (!traffic) return traffic.error();
+  auto slots = open_map<PodSlotsMap>(layout, kPodSlotsMap);
+  if (!slots) return slots.error();
   auto errors = open_map<ErrorMap>(layout, kErrorsMap);
   if (!errors) return errors.error();
   return DatapathMaps{FlowTables{std::move(flows4).value(), std::move(flows6).value()},
-                      std::move(pods).value(),
-                      std::move(traffic).value(), std::move(errors).value()};
+                      std::move(pods).value(), std::move(traffic).value(),
+                      std::move(slots).value(), std::move(errors).value()};
 }
 
 }  // namespace tcpulse

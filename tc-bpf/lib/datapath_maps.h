@@ -2,6 +2,8 @@
 // (pod records) and by the agent (everything).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -18,18 +20,26 @@ inline constexpr std::string_view kFlows4Map = "tcpulse_flows4";
 inline constexpr std::string_view kFlows6Map = "tcpulse_flows6";
 inline constexpr std::string_view kPodsMap = "tcpulse_pods";
 inline constexpr std::string_view kPodStatsMap = "tcpulse_podstat";
+inline constexpr std::string_view kPodSlotsMap = "tcpulse_podslots";
 inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
 
 using Flow4Map = TypedMap<tcpulse_flow4_key, tcpulse_flow_stats>;
 using Flow6Map = TypedMap<tcpulse_flow6_key, tcpulse_flow_stats>;
 using PodMap = TypedMap<__u32, tcpulse_pod_info>;
 using PodStatsMap = PerCpuMap<__u32, tcpulse_pod_stats>;
+using PodSlotsMap = PerCpuMap<__u32, tcpulse_pod_slot>;
 using ErrorMap = PerCpuMap<__u32, __u64>;
 
 // dst += src, field by field (every field of tcpulse_pod_stats is a __u64 counter).
 void add_pod_stats(tcpulse_pod_stats& dst, const tcpulse_pod_stats& src);
 // The sum of a per-CPU tcpulse_podstat value.
 tcpulse_pod_stats sum_pod_stats(const std::vector<tcpulse_pod_stats>& per_cpu);
+
+// When a flow last carried a packet either way (CLOCK_MONOTONIC at tick resolution).
+inline uint64_t flow_last_seen_ns(const tcpulse_flow_stats& flow) {
+  return std::max({flow.first_seen_ns, flow.dir[TCPULSE_DIR_EGRESS].last_seen_ns,
+                   flow.dir[TCPULSE_DIR_INGRESS].last_seen_ns});
+}
 
 // A flow's identity whichever table holds it. An IPv4 address uses the first 4 bytes of its array.
 struct FlowKey {
@@ -56,6 +66,7 @@ struct DatapathMaps {
   FlowTables flows;
   PodMap pods;
   PodStatsMap pod_stats;
+  PodSlotsMap pod_slots;
   ErrorMap errors;
 
   // Opens the pinned maps; ENOENT when the agent has not pinned them yet.

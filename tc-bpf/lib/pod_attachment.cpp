@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <future>
 
 #include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/pod_slots.h"
 
 namespace tcpulse {
 
@@ -46,10 +48,22 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
   if (!previous) return previous.error();
   bool same = previous.value() &&
               PodRecord::from_abi(*previous.value()).is_attachment(record.container_id, record.ifname);
-  // A new owner of this ifindex starts from zero, not from the last pod's counters.
-  if (!same)
+  // A new owner of this ifindex starts from zero, not from the last pod's counters. Its slot
+  // copies cannot be reset without racing the other pods' packets on them (user space writes
+  // all CPUs' copies at once), so the new record carries what they hold as its base.
+  tcpulse_pod_info info = record.to_abi();
+  if (same) {
+    memcpy(info.slot_base, previous.value()->slot_base, sizeof(info.slot_base));
+  } else {
     if (auto r = maps_.pod_stats.erase(key); !r) return r.error();
-  if (auto r = maps_.pods.put(key, record.to_abi()); !r) return r.error();
+    auto slot = maps_.pod_slots.get(pod_slot_index(key));
+    if (!slot) return slot.error();
+    if (slot.value()) {
+      auto owned = owned_slot_traffic(*slot.value(), key);
+      memcpy(info.slot_base, owned.data(), sizeof(info.slot_base));
+    }
+  }
+  if (auto r = maps_.pods.put(key, info); !r) return r.error();
 
   // Sequential on purpose: each tcx attach waits for an RCU grace period while holding RTNL, so
   // attaching the two hooks from two threads gains nothing (measured; docs/performance.md).

@@ -11,6 +11,7 @@
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pod_attachment.h"
+#include "tc-bpf/lib/pod_slots.h"
 
 namespace tcpulse {
 
@@ -103,6 +104,7 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
   for (__u32 ifindex : orphans)
     if (auto r = attachments->maps().pod_stats.erase(ifindex); r && r.value())
       report.orphan_counters++;
+  report.orphan_counters += free_unused_slots(attachments->maps().pod_slots, live);
 
   // Flows: the datapath stamps them with CLOCK_MONOTONIC (at tick resolution).
   timespec ts{};
@@ -111,7 +113,7 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
   std::vector<FlowKey> expired;
   (void)attachments->maps().flows.for_each(
       [&](const FlowKey& key, const tcpulse_flow_stats& flow) {
-        uint64_t last = std::max(flow.last_seen_ns, flow.first_seen_ns);
+        uint64_t last = flow_last_seen_ns(flow);
         bool closed_long_ago = flow.state == TCPULSE_CONN_CLOSED && now > last &&
                                now - last > options.closed_flow_ttl_ns;
         if (closed_long_ago || !live.count(key.ifindex)) expired.push_back(key);

@@ -105,6 +105,14 @@ class PerCpuMap {
     return libbpf_error(ret, "map delete");
   }
 
+  // Writes every CPU's copy at once: values.size() must be possible_cpus().
+  Result<void> put(const K& key, const std::vector<V>& values) {
+    if (values.size() != static_cast<size_t>(cpus_)) return Error(EINVAL, "one value per possible CPU");
+    int ret = bpf_map_update_elem(fd_.get(), &key, values.data(), BPF_ANY);
+    if (ret < 0) return libbpf_error(ret, "per-cpu map update");
+    return success();
+  }
+
   Result<void> for_each(const std::function<void(const K&, const std::vector<V>&)>& fn) const {
     K key{}, next{};
     const K* prev = nullptr;

@@ -156,7 +156,7 @@ TEST_P(TcpHealth, RetransmissionIsCounted) {
   at(5'010 * US, E, c.out().seq(3001).ack(5001).payload(500));   // new data again
   auto f = flow(c);
   EXPECT_EQ(f.dir[E].retrans_segs, 1u);
-  EXPECT_EQ(f.dir[E].retrans_bytes, 1000u);
+  EXPECT_EQ(f.gap[E].retrans_bytes, 1000u);
   EXPECT_EQ(f.dir[E].payload_bytes, 3500u);
   EXPECT_EQ(f.dir[I].retrans_segs, 0u);
   EXPECT_EQ(pod().dir[E].retrans_segs, 1u);
@@ -183,7 +183,7 @@ TEST_P(TcpHealth, GapFilledLateWithoutTimestampsIsARetransmission) {
   at(10'010 * US, I, c.in().seq(7001).ack(1001).payload(1000));
   at(15'000 * US, I, c.in().seq(6001).ack(1001).payload(1000));
   EXPECT_EQ(flow(c).dir[I].retrans_segs, 1u);
-  EXPECT_EQ(flow(c).dir[I].retrans_bytes, 1000u);
+  EXPECT_EQ(flow(c).gap[I].retrans_bytes, 1000u);
 }
 
 TEST_P(TcpHealth, LateOriginalWithTheSameTsvalIsReorderingNotLoss) {

@@ -85,11 +85,32 @@ size_t DatapathUnderTest::flow_count() const {
   return n;
 }
 
-tcpulse_pod_stats DatapathUnderTest::pod(uint32_t ifindex) const {
+tcpulse_pod_stats DatapathUnderTest::pod_events(uint32_t ifindex) const {
   std::vector<tcpulse_pod_stats> per_cpu(libbpf_num_possible_cpus());
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podstat), &ifindex, per_cpu.data()) != 0)
     return {};
   return sum_pod_stats(per_cpu);
+}
+
+std::vector<tcpulse_pod_slot> DatapathUnderTest::slot_copies(uint32_t ifindex) const {
+  std::vector<tcpulse_pod_slot> per_cpu(libbpf_num_possible_cpus());
+  __u32 index = pod_slot_index(ifindex);
+  EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podslots), &index, per_cpu.data()), 0);
+  return per_cpu;
+}
+
+void DatapathUnderTest::set_slot_owner(uint32_t slot_of, uint32_t owner) {
+  std::vector<tcpulse_pod_slot> per_cpu(libbpf_num_possible_cpus());
+  for (auto& copy : per_cpu) copy.ifindex = owner;
+  __u32 index = pod_slot_index(slot_of);
+  EXPECT_EQ(bpf_map_update_elem(bpf_map__fd(skel_->maps.tcpulse_podslots), &index, per_cpu.data(), BPF_ANY), 0);
+}
+
+tcpulse_pod_stats DatapathUnderTest::pod(uint32_t ifindex) const {
+  tcpulse_pod_stats totals = pod_events(ifindex);
+  const tcpulse_traffic no_base[TCPULSE_DIR_COUNT] = {};
+  add_slot_traffic(totals, owned_slot_traffic(slot_copies(ifindex), ifindex), no_base);
+  return totals;
 }
 
 uint64_t DatapathUnderTest::errors(int reason) const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tc-bpf/lib/datapath_maps.h"
+#include "tc-bpf/lib/pod_slots.h"
 #include "tcpulse/abi.h"
 
 struct tcpulse_test_bpf;
@@ -40,7 +41,11 @@ class DatapathUnderTest {
   std::optional<tcpulse_flow_stats> flow(const FlowKey& key) const;
   FlowTables flow_tables() const;  // both tables, through fds of their own
   size_t flow_count() const;
-  tcpulse_pod_stats pod(uint32_t ifindex = kTestIfindex) const;  // summed over CPUs
+  // The pod's totals as the agent reads them: tcpulse_podstat plus its slot copies (no base).
+  tcpulse_pod_stats pod(uint32_t ifindex = kTestIfindex) const;
+  tcpulse_pod_stats pod_events(uint32_t ifindex = kTestIfindex) const;  // tcpulse_podstat only
+  std::vector<tcpulse_pod_slot> slot_copies(uint32_t ifindex = kTestIfindex) const;  // per CPU
+  void set_slot_owner(uint32_t slot_of, uint32_t owner);  // every CPU's copy of slot_of's slot
   uint64_t errors(int reason) const;                              // summed over CPUs
   uint64_t copied_packets() const;  // packets the copying parser read
 

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 3
+#define TCPULSE_ABI_VERSION 4
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -88,53 +88,82 @@ struct tcpulse_flow6_key {
 #define TCPULSE_DIRF_WSCALE (1 << 4)    /* wscale came from this direction's SYN */
 #define TCPULSE_DIRF_HOLE_TS (1 << 5)   /* hole_tsval holds the TSval of the segment past the hole */
 
-/* One direction of a flow. Written by that direction's program, read by the other for RTT and
- * window probes. */
+/* One direction of a flow: all that a packet going this way writes, in one 64-byte line. A flow
+ * entry is laid out in whole cache lines because under load the datapath's cost is the number of
+ * lines it misses, and the two directions often run on two CPUs: sharing a written line between
+ * them made every packet wait for the other CPU's copy (docs/performance.md). */
 struct tcpulse_flow_dir {
 	__u64 packets;       /* wire segments (a GSO packet counts its segments) */
 	__u64 bytes;         /* L3 bytes: IP headers + TCP headers + payload */
 	__u64 payload_bytes; /* TCP payload only, retransmissions included */
-	__u64 retrans_bytes; /* payload of retransmitted segments */
-	__u64 hole_ns;       /* when the current hole opened */
-	__u32 retrans_segs;
-	__u32 rsts;
-	__u32 zero_windows;  /* segments advertising a zero window (not SYN/FIN/RST) */
-	__u32 syns;          /* SYN or SYN/ACK segments: more than one is a retry */
+	__u64 last_seen_ns;  /* CLOCK_MONOTONIC at tick resolution */
 	__u32 seq_high;      /* end of the highest segment seen */
-	__u32 hole_start;
-	__u32 hole_end;
-	__u32 hole_tsval;    /* TSval of the segment that revealed the hole */
 	__u16 window;        /* last raw window field advertised */
 	__u8 wscale;         /* window scale from the SYN option */
 	__u8 flags;          /* TCPULSE_DIRF_* */
+	__u32 retrans_segs;
+	__u32 zero_windows;  /* segments advertising a zero window (not SYN/FIN/RST) */
+	__u32 rsts;
+	__u32 syns;          /* SYN or SYN/ACK segments: more than one is a retry */
+	__u32 tsval_last;    /* egress only: the pod's last TSval; a new one starts an RTT sample */
 	__u32 pad0;
 };
 
-/* One TCP connection's state. Counters are updated with atomic adds where both programs (and so
- * two CPUs) may touch them; the rest is written by one direction at a time. */
+/* One direction's sequence gap, for telling retransmissions from reordering: written only when
+ * a segment skips or fills bytes. */
+struct tcpulse_flow_gap {
+	__u64 hole_ns;       /* when the current hole opened */
+	__u64 retrans_bytes; /* payload of retransmitted segments */
+	__u32 hole_start;
+	__u32 hole_end;
+	__u32 hole_tsval;    /* TSval of the segment that revealed the hole */
+	__u32 pad0;
+};
+
+/* One TCP connection's state, four cache lines: one per direction, then the RTT and connection
+ * state (read by each segment the pod receives), then the gaps. Per-packet counters are updated
+ * with atomic adds, since one direction's packets may be handled on two CPUs at once. */
 struct tcpulse_flow_stats {
 	struct tcpulse_flow_dir dir[TCPULSE_DIR_COUNT]; /* indexed by enum tcpulse_direction */
-	__u64 first_seen_ns;    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u64 last_seen_ns;
-	__u64 syn_ns;           /* last SYN (client) or SYN/ACK (server) the pod sent */
 	__u64 ts_sent_ns;       /* when tsval_sent left the pod; 0: no sample outstanding */
+	__u32 tsval_sent;       /* the pod's TSval awaiting its echo */
+	__u8 role;              /* enum tcpulse_role */
+	__u8 state;             /* enum tcpulse_conn_state */
+	__u16 pad0;
 	__u64 rtt_sum_ns;
 	__u32 rtt_count;
 	__u32 rtt_min_ns;
 	__u32 rtt_max_ns;
 	__u32 handshake_rtt_ns; /* 0 until the handshake is seen */
-	__u32 tsval_sent;       /* the pod's TSval awaiting its echo */
-	__u32 tsval_last;       /* the pod's last TSval: only a new one starts a sample */
-	__u8 role;              /* enum tcpulse_role */
-	__u8 state;             /* enum tcpulse_conn_state */
-	__u16 pad0;
-	__u32 pad1;
+	__u64 first_seen_ns;    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 syn_ns;           /* last SYN (client) or SYN/ACK (server) the pod sent */
+	__u64 pad1;
+	struct tcpulse_flow_gap gap[TCPULSE_DIR_COUNT];
 };
+
+/* Packets and bytes of one direction. */
+struct tcpulse_traffic {
+	__u64 packets;
+	__u64 bytes; /* L3 bytes, all IP protocols */
+};
+
+/* A pod's packet and byte counts on one CPU, in the per-CPU array tcpulse_podslots at index
+ * ifindex % TCPULSE_POD_SLOTS: every packet counts there without a hash lookup. The first pod to
+ * send on a CPU claims the slot's copy on that CPU; a pod finding it owned by another counts in
+ * tcpulse_podstat instead. A pod's counts are the sum of the copies it owns, less the base its
+ * pod record carries (what a former pod with the same ifindex left), plus tcpulse_podstat's. */
+struct tcpulse_pod_slot {
+	__u32 ifindex; /* owner on this CPU; 0: free */
+	__u32 pad0;
+	struct tcpulse_traffic dir[TCPULSE_DIR_COUNT];
+	__u64 pad1[3]; /* a slot per cache line */
+};
+#define TCPULSE_POD_SLOTS 1024
 
 /* One direction of a pod's totals. */
 struct tcpulse_pod_dir {
-	__u64 packets;
-	__u64 bytes; /* L3 bytes, all IP protocols */
+	__u64 packets; /* only what found the pod's slot taken: see tcpulse_pod_slot */
+	__u64 bytes;
 	__u64 retrans_segs;
 	__u64 retrans_bytes;
 	__u64 rsts;
@@ -142,7 +171,8 @@ struct tcpulse_pod_dir {
 };
 
 /* A pod's totals, per CPU, keyed by host veth ifindex: exact even when flows are evicted from
- * the LRU flow table. Histograms are per bucket (not cumulative); count = sum of the buckets. */
+ * the LRU flow table. Looked up only for events (RTT samples, handshakes, losses, resets, ...)
+ * and for the packets of a pod without a slot. Histograms are per bucket (not cumulative); count = sum of the buckets. */
 struct tcpulse_pod_stats {
 	struct tcpulse_pod_dir dir[TCPULSE_DIR_COUNT];
 	__u64 syn_retries;
@@ -178,6 +208,7 @@ struct tcpulse_pod_info {
 	__u8 ip_family[TCPULSE_POD_MAX_IPS]; /* 0 = unused slot */
 	__u32 pad0;
 	__u8 ips[TCPULSE_POD_MAX_IPS][16];
+	struct tcpulse_traffic slot_base[TCPULSE_DIR_COUNT]; /* see tcpulse_pod_slot */
 };
 
 /* Map sizing defaults; the agent may override max_entries before load. */
@@ -187,17 +218,21 @@ struct tcpulse_pod_info {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct tcpulse_flow4_key) == 16, "IPv4 flow key layout");
 _Static_assert(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
-_Static_assert(sizeof(struct tcpulse_flow_dir) == 80, "flow direction layout");
-_Static_assert(sizeof(struct tcpulse_flow_stats) == 232, "flow stats layout");
+_Static_assert(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
+_Static_assert(sizeof(struct tcpulse_flow_gap) == 32, "flow gap layout");
+_Static_assert(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
+_Static_assert(sizeof(struct tcpulse_flow_stats) == 256, "flow stats: four cache lines");
 _Static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
-_Static_assert(sizeof(struct tcpulse_pod_info) == 664, "pod info layout");
+_Static_assert(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");
 #else
 static_assert(sizeof(struct tcpulse_flow4_key) == 16, "IPv4 flow key layout");
 static_assert(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
-static_assert(sizeof(struct tcpulse_flow_dir) == 80, "flow direction layout");
-static_assert(sizeof(struct tcpulse_flow_stats) == 232, "flow stats layout");
+static_assert(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
+static_assert(sizeof(struct tcpulse_flow_gap) == 32, "flow gap layout");
+static_assert(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
+static_assert(sizeof(struct tcpulse_flow_stats) == 256, "flow stats: four cache lines");
 static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
-static_assert(sizeof(struct tcpulse_pod_info) == 664, "pod info layout");
+static_assert(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");
 #endif
 
 #endif /* TCPULSE_ABI_H */
