@@ -89,7 +89,16 @@ TEST(Concurrency, TwoHundredPodsSixteenInFlightLeaveNothingBehind) {
         [&](const __u32&, const std::vector<tcpulse_pod_stats>&) { n++; });
     return n;
   };
-  EXPECT_TRUE(eventually([&] { return counters() == 0; }, 3)) << agent.log();
+  // Likewise the pods' slot copies: freed once no live pod can use them.
+  auto owned_slot_copies = [&] {
+    size_t n = 0;
+    (void)maps->pod_slots.for_each([&](const __u32&, const std::vector<tcpulse_pod_slot>& copies) {
+      for (const auto& copy : copies) n += copy.ifindex != 0;
+    });
+    return n;
+  };
+  EXPECT_TRUE(eventually([&] { return counters() == 0 && owned_slot_copies() == 0; }, 3))
+      << agent.log();
   auto pending = state_dir_for(pin_dir()) / "pending";
   EXPECT_TRUE(!std::filesystem::exists(pending) || std::filesystem::is_empty(pending));
 
