@@ -43,7 +43,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tcpulse_pod_slot);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpulse_podslots SEC(".maps");
+} tcpulse_podslot SEC(".maps");
 
 /* Per-CPU so the hot path needs no atomics; the agent sums the CPUs. Not preallocated: a 608-byte
  * value per CPU per possible pod would be 160 MB on a 64-CPU node. */

@@ -38,7 +38,7 @@ static __always_inline void count_pod_traffic(struct pod_ref *pod, int dir, __u3
 					      __u64 bytes)
 {
 	__u32 index = pod->ifindex % TCPULSE_POD_SLOTS;
-	struct tcpulse_pod_slot *slot = bpf_map_lookup_elem(&tcpulse_podslots, &index);
+	struct tcpulse_pod_slot *slot = bpf_map_lookup_elem(&tcpulse_podslot, &index);
 	struct tcpulse_pod_stats *stats;
 
 	if (slot && !slot->ifindex)

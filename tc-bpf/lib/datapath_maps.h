@@ -20,7 +20,7 @@ inline constexpr std::string_view kFlows4Map = "tcpulse_flows4";
 inline constexpr std::string_view kFlows6Map = "tcpulse_flows6";
 inline constexpr std::string_view kPodsMap = "tcpulse_pods";
 inline constexpr std::string_view kPodStatsMap = "tcpulse_podstat";
-inline constexpr std::string_view kPodSlotsMap = "tcpulse_podslots";
+inline constexpr std::string_view kPodSlotsMap = "tcpulse_podslot";
 inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
 
 using Flow4Map = TypedMap<tcpulse_flow4_key, tcpulse_flow_stats>;

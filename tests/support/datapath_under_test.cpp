@@ -95,7 +95,7 @@ tcpulse_pod_stats DatapathUnderTest::pod_events(uint32_t ifindex) const {
 std::vector<tcpulse_pod_slot> DatapathUnderTest::slot_copies(uint32_t ifindex) const {
   std::vector<tcpulse_pod_slot> per_cpu(libbpf_num_possible_cpus());
   __u32 index = pod_slot_index(ifindex);
-  EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podslots), &index, per_cpu.data()), 0);
+  EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(skel_->maps.tcpulse_podslot), &index, per_cpu.data()), 0);
   return per_cpu;
 }
 
@@ -103,7 +103,7 @@ void DatapathUnderTest::set_slot_owner(uint32_t slot_of, uint32_t owner) {
   std::vector<tcpulse_pod_slot> per_cpu(libbpf_num_possible_cpus());
   for (auto& copy : per_cpu) copy.ifindex = owner;
   __u32 index = pod_slot_index(slot_of);
-  EXPECT_EQ(bpf_map_update_elem(bpf_map__fd(skel_->maps.tcpulse_podslots), &index, per_cpu.data(), BPF_ANY), 0);
+  EXPECT_EQ(bpf_map_update_elem(bpf_map__fd(skel_->maps.tcpulse_podslot), &index, per_cpu.data(), BPF_ANY), 0);
 }
 
 tcpulse_pod_stats DatapathUnderTest::pod(uint32_t ifindex) const {

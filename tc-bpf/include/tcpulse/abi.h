@@ -147,7 +147,7 @@ struct tcpulse_traffic {
 	__u64 bytes; /* L3 bytes, all IP protocols */
 };
 
-/* A pod's packet and byte counts on one CPU, in the per-CPU array tcpulse_podslots at index
+/* A pod's packet and byte counts on one CPU, in the per-CPU array tcpulse_podslot at index
  * ifindex % TCPULSE_POD_SLOTS: every packet counts there without a hash lookup. The first pod to
  * send on a CPU claims the slot's copy on that CPU; a pod finding it owned by another counts in
  * tcpulse_podstat instead. A pod's counts are the sum of the copies it owns, less the base its
