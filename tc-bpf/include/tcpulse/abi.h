@@ -121,7 +121,9 @@ struct tcpulse_flow_gap {
 };
 
 /* One TCP connection's state, four cache lines: one per direction, then the RTT and connection
- * state (read by each segment the pod receives), then the gaps. Per-packet counters are updated
+ * state (read by each segment the pod receives), then the gaps. In the IPv4 table these are real
+ * line boundaries: the kernel's LRU element header (48 B) and the 16-byte key fill one line, so
+ * the value starts on the next. Per-packet counters are updated
  * with atomic adds, since one direction's packets may be handled on two CPUs at once. */
 struct tcpulse_flow_stats {
 	struct tcpulse_flow_dir dir[TCPULSE_DIR_COUNT]; /* indexed by enum tcpulse_direction */
