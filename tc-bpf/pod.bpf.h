@@ -17,6 +17,7 @@
 struct pod_ref {
 	struct tcpulse_pod_stats *stats;
 	__u32 ifindex;
+	__u32 full; /* the map refused the entry: counted once, not retried for each event */
 };
 
 /* The pod's per-CPU totals, looked up (or created) on first use. NULL if the map is full. */
@@ -24,11 +25,13 @@ static __always_inline struct tcpulse_pod_stats *pod_stats(struct pod_ref *pod)
 {
 	static const struct tcpulse_pod_stats zero;
 
-	if (pod->stats)
+	if (pod->stats || pod->full)
 		return pod->stats;
 	pod->stats = lookup_or_create(&tcpulse_podstat, &pod->ifindex, &zero);
-	if (!pod->stats)
+	if (!pod->stats) {
+		pod->full = 1;
 		count_error(TCPULSE_ERR_POD_MAP_FULL);
+	}
 	return pod->stats;
 }
 
