@@ -82,9 +82,9 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
                    {"remote_port", ntohs(k.remote_port)},
                    {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS], s.gap[TCPULSE_DIR_EGRESS])},
                    {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS], s.gap[TCPULSE_DIR_INGRESS])},
-                   {"role", s.role == TCPULSE_ROLE_CLIENT   ? "client"
-                            : s.role == TCPULSE_ROLE_SERVER ? "server"
-                                                            : "unknown"},
+                   {"role", s.role == TCPULSE_FLOW_ROLE_CLIENT   ? "client"
+                            : s.role == TCPULSE_FLOW_ROLE_SERVER ? "server"
+                                                                 : "unknown"},
                    {"state", state_name(s.state)},
                    {"handshake_rtt_ns", s.handshake_rtt_ns},
                    {"rtt_samples", s.rtt_count},

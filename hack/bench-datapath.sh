@@ -107,7 +107,7 @@ done
 
 echo
 echo "== datapath map memory (bpftool bytes_memlock)"
-for m in tcpulse_flows4 tcpulse_flows6 tcpulse_pods tcpulse_podstat tcpulse_podslot tcpulse_errors; do
+for m in tcpulse_flowtab tcpulse_flows4 tcpulse_flows6 tcpulse_pods tcpulse_podstat tcpulse_podslot tcpulse_errors; do
 	bpftool map show pinned "$(echo "$NODE_PIN_DIR"/v*/maps/"$m")" -j |
 		jq -r '"   \(.name)  \(.type)  max_entries \(.max_entries)  \(.bytes_memlock) bytes"'
 done

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Per-flow accounting: the flow tables, and the per-packet path. */
+/* Per-flow accounting: a packet's flow key, and the per-packet path. */
 #ifndef TCPULSE_FLOW_BPF_H
 #define TCPULSE_FLOW_BPF_H
 
@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include "tcpulse/abi.h"
 #include "clock.bpf.h"
+#include "flow_table.bpf.h"
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 #include "pod.bpf.h"
@@ -39,43 +40,28 @@ static __always_inline void build_flow_key(void *key, const struct packet *pkt, 
 	__builtin_memcpy(addrs + addr_len, egress ? pkt->daddr : pkt->saddr, addr_len);
 }
 
-/* A new flow's fields that are not zero. Racing creators may both set them; either value is right. */
-static __always_inline struct tcpulse_flow_stats *init_flow(struct tcpulse_flow_stats *flow,
-							    __u64 now)
-{
-	if (!flow) {
-		count_error(TCPULSE_ERR_FLOW_INSERT);
-		return NULL;
-	}
-	flow->first_seen_ns = now;
-	flow->role = TCPULSE_ROLE_UNKNOWN;
-	return flow;
-}
-
-/* Each table is looked up at a call site of its own, so the verifier can inline both lookups (a
- * call site that sees two maps is left as a helper call). */
+/* The flow's state: see flow_table.bpf.h. Keys are read as 8-byte words for the hash and the
+ * slot's compare, hence the unions (which also align them). */
 static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet *pkt,
 							     __u32 ifindex, int dir, __u64 now)
 {
-	static const struct tcpulse_flow_stats zero;
-	struct tcpulse_flow_stats *flow;
-
 	if (pkt->family == TCPULSE_AF_INET) {
-		struct tcpulse_flow4_key key;
+		union {
+			struct tcpulse_flow4_key key;
+			__u64 w[2];
+		} k;
 
-		build_flow_key(&key, pkt, ifindex, dir, 4);
-		flow = bpf_map_lookup_elem(&tcpulse_flows4, &key);
-		if (flow)
-			return flow;
-		return init_flow(lookup_or_create(&tcpulse_flows4, &key, &zero), now);
+		build_flow_key(&k.key, pkt, ifindex, dir, 4);
+		return find_flow(&tcpulse_flows4, &k.key, k.w, 2, tcpulse_flow_hash2(k.w[0], k.w[1]),
+				 0, now);
 	} else {
-		struct tcpulse_flow6_key key;
+		union {
+			struct tcpulse_flow6_key key;
+			__u64 w[5];
+		} k;
 
-		build_flow_key(&key, pkt, ifindex, dir, 16);
-		flow = bpf_map_lookup_elem(&tcpulse_flows6, &key);
-		if (flow)
-			return flow;
-		return init_flow(lookup_or_create(&tcpulse_flows6, &key, &zero), now);
+		build_flow_key(&k.key, pkt, ifindex, dir, 16);
+		return find_flow(&tcpulse_flows6, &k.key, k.w, 5, tcpulse_flow_hash5(k.w), 1, now);
 	}
 }
 

@@ -8,11 +8,22 @@
 #include <bpf/bpf_helpers.h>
 #include "tcpulse/abi.h"
 
-/* LRU: a node with more live connections than entries evicts the coldest, never fails. One table
- * per address family, for a short IPv4 key. */
+/* The flow table: see struct tcpulse_flow_slot. Mmapable, so that the agent reads it without a
+ * syscall per flow and retires a slot with single, ordered stores. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPULSE_FLOWS_MAX_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct tcpulse_flow_slot);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_flowtab SEC(".maps");
+
+/* Flows whose slot another flow holds. LRU: a node with more such connections than entries evicts
+ * the coldest, never fails. One table per address family, for a short IPv4 key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TCPULSE_FLOWS_MAX_DEFAULT);
+	__uint(max_entries, TCPULSE_FLOWS_OVERFLOW_DEFAULT);
 	__type(key, struct tcpulse_flow4_key);
 	__type(value, struct tcpulse_flow_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -20,7 +31,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TCPULSE_FLOWS_MAX_DEFAULT);
+	__uint(max_entries, TCPULSE_FLOWS_OVERFLOW_DEFAULT);
 	__type(key, struct tcpulse_flow6_key);
 	__type(value, struct tcpulse_flow_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

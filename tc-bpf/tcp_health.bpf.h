@@ -90,19 +90,20 @@ static __always_inline void track_handshake(const struct packet *pkt,
 			d->flags |= TCPULSE_DIRF_WSCALE;
 		}
 		if (!ack) {
-			flow->role = dir == TCPULSE_DIR_EGRESS ? TCPULSE_ROLE_CLIENT : TCPULSE_ROLE_SERVER;
+			flow->role = dir == TCPULSE_DIR_EGRESS ? TCPULSE_FLOW_ROLE_CLIENT
+								   : TCPULSE_FLOW_ROLE_SERVER;
 			if (flow->state != TCPULSE_CONN_ESTABLISHED)
 				flow->state = TCPULSE_CONN_SYN;
 			if (dir == TCPULSE_DIR_EGRESS)
 				flow->syn_ns = tcpulse_now_ns(); /* client: last SYN to SYN/ACK */
 		} else if (dir == TCPULSE_DIR_EGRESS) {
 			flow->syn_ns = tcpulse_now_ns(); /* server: last SYN/ACK to ACK */
-		} else if (flow->role == TCPULSE_ROLE_CLIENT && flow->state == TCPULSE_CONN_SYN) {
+		} else if (flow->role == TCPULSE_FLOW_ROLE_CLIENT && flow->state == TCPULSE_CONN_SYN) {
 			record_handshake(flow, pod, TCPULSE_ROLE_CLIENT);
 		}
 		return;
 	}
-	if (ack && dir == TCPULSE_DIR_INGRESS && flow->role == TCPULSE_ROLE_SERVER &&
+	if (ack && dir == TCPULSE_DIR_INGRESS && flow->role == TCPULSE_FLOW_ROLE_SERVER &&
 	    flow->state == TCPULSE_CONN_SYN && (flow->dir[TCPULSE_DIR_EGRESS].flags & TCPULSE_DIRF_SYN))
 		record_handshake(flow, pod, TCPULSE_ROLE_SERVER);
 }

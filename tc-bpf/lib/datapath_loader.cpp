@@ -8,6 +8,12 @@
 
 namespace tcpulse {
 
+uint32_t flow_table_slots(uint32_t flows_max) {
+  uint32_t slots = 1;
+  while (slots < flows_max && slots < (1U << 31)) slots <<= 1;
+  return slots;
+}
+
 Result<std::unique_ptr<LoadedDatapath>> LoadedDatapath::load_and_pin(const PinLayout& layout,
                                                                       const Options& options) {
   if (auto r = check_bpffs(layout.base()); !r) return r.error();
@@ -20,9 +26,13 @@ Result<std::unique_ptr<LoadedDatapath>> LoadedDatapath::load_and_pin(const PinLa
   if (!skel) return libbpf_error(-errno, "open datapath skeleton");
   std::unique_ptr<LoadedDatapath> owner(new LoadedDatapath(skel));
 
-  for (bpf_map* flows : {skel->maps.tcpulse_flows4, skel->maps.tcpulse_flows6})
-    if (int ret = bpf_map__set_max_entries(flows, options.flows_max); ret < 0)
-      return libbpf_error(ret, "size the flow tables");
+  uint32_t slots = flow_table_slots(options.flows_max);
+  if (int ret = bpf_map__set_max_entries(skel->maps.tcpulse_flowtab, slots); ret < 0)
+    return libbpf_error(ret, "size the flow table");
+  skel->rodata->tcpulse_flowtab_mask = slots - 1;
+  for (bpf_map* overflow : {skel->maps.tcpulse_flows4, skel->maps.tcpulse_flows6})
+    if (int ret = bpf_map__set_max_entries(overflow, slots / 2); ret < 0)
+      return libbpf_error(ret, "size the flow table's overflow");
   // libbpf reuses a pinned map only if type, sizes, flags and max_entries all match, else fails:
   // exactly what we want, since a layout change comes with a new ABI directory.
   if (int ret = tcpulse_bpf__load(skel); ret < 0)

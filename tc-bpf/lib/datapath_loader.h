@@ -13,9 +13,14 @@ struct tcpulse_bpf;
 
 namespace tcpulse {
 
+// The flow table's slot count for a --flows-max: the next power of two.
+uint32_t flow_table_slots(uint32_t flows_max);
+
 class LoadedDatapath {
  public:
   struct Options {
+    // The flow table's slots (rounded up to a power of two); each family's LRU, which takes the
+    // flows whose slot is taken, holds half as many.
     uint32_t flows_max = TCPULSE_FLOWS_MAX_DEFAULT;
   };
 

@@ -7,6 +7,8 @@
 #include <functional>
 #include <string_view>
 
+#include "tc-bpf/lib/flow_key.h"
+#include "tc-bpf/lib/flow_slots.h"
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/result.h"
 #include "tc-bpf/lib/typed_map.h"
@@ -15,6 +17,7 @@
 namespace tcpulse {
 
 // Map names as declared in tc-bpf/maps.bpf.h; libbpf pins each by its name.
+inline constexpr std::string_view kFlowTableMap = "tcpulse_flowtab";
 inline constexpr std::string_view kFlows4Map = "tcpulse_flows4";
 inline constexpr std::string_view kFlows6Map = "tcpulse_flows6";
 inline constexpr std::string_view kPodsMap = "tcpulse_pods";
@@ -40,25 +43,18 @@ inline uint64_t flow_last_seen_ns(const tcpulse_flow_stats& flow) {
                    flow.dir[TCPULSE_DIR_INGRESS].last_seen_ns});
 }
 
-// A flow's identity whichever table holds it. An IPv4 address uses the first 4 bytes of its array.
-struct FlowKey {
-  uint32_t ifindex = 0;   // host-side veth
-  uint8_t family = 0;     // TCPULSE_AF_INET or TCPULSE_AF_INET6
-  uint16_t local_port = 0;  // network byte order, like the map keys
-  uint16_t remote_port = 0;
-  uint8_t local_addr[16] = {};
-  uint8_t remote_addr[16] = {};
-};
-
-// The IPv4 and IPv6 flow tables, read as one.
+// The flow table (tcpulse_flowtab) and the two LRUs that take its collisions, read as one.
 struct FlowTables {
+  FlowSlots slots;
   Flow4Map v4;
   Flow6Map v6;
 
-  // Calls fn for every flow of both tables. Entries added or removed meanwhile may be missed.
+  // Calls fn for every flow of the three. Entries added or removed meanwhile may be missed.
   Result<void> for_each(const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const;
   Result<std::optional<tcpulse_flow_stats>> get(const FlowKey& key) const;
-  Result<bool> erase(const FlowKey& key);  // whether it was there
+  // Removes the flow (whether it was there). A slot is retired, and freed by free_retired.
+  Result<bool> erase(const FlowKey& key, uint64_t now_ns);
+  int free_retired(uint64_t now_ns) { return slots.free_retired(now_ns); }
 };
 
 struct DatapathMaps {

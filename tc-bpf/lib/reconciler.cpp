@@ -119,7 +119,8 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
         if (closed_long_ago || !live.count(key.ifindex)) expired.push_back(key);
       });
   for (const auto& key : expired)
-    if (auto r = attachments->maps().flows.erase(key); r && r.value()) report.expired_flows++;
+    if (auto r = attachments->maps().flows.erase(key, now); r && r.value()) report.expired_flows++;
+  report.freed_flow_slots = attachments->maps().flows.free_retired(now);
 
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(layout.links_dir(), ec)) {

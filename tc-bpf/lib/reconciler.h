@@ -7,7 +7,7 @@
 //    arrived, a node that lost its runtime state);
 //  - unpins tcx links whose device is gone and that no record names;
 //  - expires flows closed for longer than a TTL, and flows of pods no longer recorded, so the
-//    LRU table's slots go to live connections.
+//    flow table's slots go to live connections; frees the slots retired a grace period ago.
 #pragma once
 
 #include <filesystem>
@@ -27,6 +27,7 @@ struct ReconcileReport {
   int unpinned_links = 0;    // defunct link pins without a record removed
   int orphan_counters = 0;   // per-pod counters without a record removed
   int expired_flows = 0;     // closed flows past the TTL, or of vanished pods, removed
+  int freed_flow_slots = 0;  // flow table slots retired a grace period ago, now free
   std::vector<std::string> problems;  // one line each, for the log
 };
 

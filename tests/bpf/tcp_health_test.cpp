@@ -78,7 +78,7 @@ TEST_P(TcpHealth, ClientHandshakeWithTimestampsAndWindowScale) {
   Conn c;
   client_handshake(c, 1'000 * US, 300 * US);
   auto f = flow(c);
-  EXPECT_EQ(f.role, TCPULSE_ROLE_CLIENT);
+  EXPECT_EQ(f.role, TCPULSE_FLOW_ROLE_CLIENT);
   EXPECT_EQ(f.state, TCPULSE_CONN_ESTABLISHED);
   EXPECT_EQ(f.handshake_rtt_ns, 300 * US);
   EXPECT_EQ(f.dir[E].wscale, 7);
@@ -99,7 +99,7 @@ TEST_P(TcpHealth, ServerHandshakeWithoutTimestamps) {
   at(50 * US, E, c.out().flags(SYN).seq(100).ack(7001));
   at(250 * US, I, c.in().seq(7001).ack(101));
   auto f = flow(c);
-  EXPECT_EQ(f.role, TCPULSE_ROLE_SERVER);
+  EXPECT_EQ(f.role, TCPULSE_FLOW_ROLE_SERVER);
   EXPECT_EQ(f.state, TCPULSE_CONN_ESTABLISHED);
   EXPECT_EQ(f.handshake_rtt_ns, 200 * US);
   EXPECT_FALSE(f.dir[E].flags & TCPULSE_DIRF_WSCALE);

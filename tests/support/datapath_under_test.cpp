@@ -61,6 +61,19 @@ int DatapathUnderTest::run(int direction, const std::vector<uint8_t>& frame, uin
   return static_cast<int>(opts.retval);
 }
 
+void DatapathUnderTest::run_repeated(int direction, const std::vector<uint8_t>& frame,
+                                     uint32_t repeat) {
+  bpf_program* prog = direction == TCPULSE_DIR_EGRESS ? skel_->progs.tcpulse_ingress
+                                                      : skel_->progs.tcpulse_egress;
+  __sk_buff ctx{};
+  ctx.ifindex = kTestIfindex;
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+              .data_size_in = static_cast<__u32>(frame.size()), .ctx_in = &ctx,
+              .ctx_size_in = sizeof(ctx), .repeat = static_cast<int>(repeat));
+  int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+  EXPECT_EQ(err, 0) << strerror(-err);
+}
+
 void DatapathUnderTest::set_time(uint64_t ns) { skel_->bss->tcpulse_mock_now_ns = ns; }
 
 uint64_t DatapathUnderTest::copied_packets() const {
@@ -68,7 +81,11 @@ uint64_t DatapathUnderTest::copied_packets() const {
 }
 
 FlowTables DatapathUnderTest::flow_tables() const {
-  return FlowTables{Flow4Map(UniqueFd(dup(bpf_map__fd(skel_->maps.tcpulse_flows4)))),
+  auto slots = FlowSlots::adopt(UniqueFd(dup(bpf_map__fd(skel_->maps.tcpulse_flowtab))),
+                                "tcpulse_flowtab");
+  EXPECT_TRUE(slots) << slots.error().describe();
+  return FlowTables{slots ? std::move(slots).value() : FlowSlots(),
+                    Flow4Map(UniqueFd(dup(bpf_map__fd(skel_->maps.tcpulse_flows4)))),
                     Flow6Map(UniqueFd(dup(bpf_map__fd(skel_->maps.tcpulse_flows6))))};
 }
 

@@ -37,9 +37,12 @@ class DatapathUnderTest {
   // verdict; expects the packet to come out unchanged. gso_segs > 0 makes it a GSO skb.
   int run(int direction, const std::vector<uint8_t>& frame, uint32_t gso_segs = 0);
   void set_time(uint64_t ns);
+  // Runs one frame `repeat` times in a single BPF_PROG_TEST_RUN, on the calling thread's CPU.
+  // Safe to call from several threads at once.
+  void run_repeated(int direction, const std::vector<uint8_t>& frame, uint32_t repeat);
 
   std::optional<tcpulse_flow_stats> flow(const FlowKey& key) const;
-  FlowTables flow_tables() const;  // both tables, through fds of their own
+  FlowTables flow_tables() const;  // the slot array and both LRUs, through fds of their own
   size_t flow_count() const;
   // The pod's totals as the agent reads them: tcpulse_podstat plus its slot copies (no base).
   tcpulse_pod_stats pod(uint32_t ifindex = kTestIfindex) const;

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 4
+#define TCPULSE_ABI_VERSION 5
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -34,12 +34,20 @@ enum tcpulse_error {
 	TCPULSE_ERR_COUNT = 6,
 };
 
-/* Who opened a connection, from the pod's point of view. */
+/* Who opened a connection, from the pod's point of view: indexes the pods' per-role counters. */
 enum tcpulse_role {
 	TCPULSE_ROLE_CLIENT = 0, /* the pod sent the SYN */
 	TCPULSE_ROLE_SERVER = 1, /* the pod received the SYN */
 	TCPULSE_ROLE_COUNT = 2,
-	TCPULSE_ROLE_UNKNOWN = 0xff, /* first seen mid-connection */
+};
+
+/* The same, as a flow records it: zero until a SYN shows who opened the connection, so that a new
+ * entry needs no initialising (a packet racing the one that creates it could otherwise see, or
+ * overwrite, a half-made entry). */
+enum tcpulse_flow_role {
+	TCPULSE_FLOW_ROLE_UNKNOWN = 0, /* first seen mid-connection */
+	TCPULSE_FLOW_ROLE_CLIENT = 1,
+	TCPULSE_FLOW_ROLE_SERVER = 2,
 };
 
 /* Connection state as the datapath tracks it (enough for opened / closed / active). */
@@ -121,15 +129,15 @@ struct tcpulse_flow_gap {
 };
 
 /* One TCP connection's state, four cache lines: one per direction, then the RTT and connection
- * state (read by each segment the pod receives), then the gaps. In the IPv4 table these are real
- * line boundaries: the kernel's LRU element header (48 B) and the 16-byte key fill one line, so
- * the value starts on the next. Per-packet counters are updated
- * with atomic adds, since one direction's packets may be handled on two CPUs at once. */
+ * state (read by each segment the pod receives), then the gaps. In the flow table's slots these
+ * are real line boundaries (a slot is a head line and these four, from a page-aligned array), as
+ * in the IPv4 LRU, whose element header (48 B) and 16-byte key fill one line. Per-packet counters
+ * are updated with atomic adds, since one direction's packets may be handled on two CPUs at once. */
 struct tcpulse_flow_stats {
 	struct tcpulse_flow_dir dir[TCPULSE_DIR_COUNT]; /* indexed by enum tcpulse_direction */
 	__u64 ts_sent_ns;       /* when tsval_sent left the pod; 0: no sample outstanding */
 	__u32 tsval_sent;       /* the pod's TSval awaiting its echo */
-	__u8 role;              /* enum tcpulse_role */
+	__u8 role;              /* enum tcpulse_flow_role */
 	__u8 state;             /* enum tcpulse_conn_state */
 	__u16 pad0;
 	__u64 rtt_sum_ns;
@@ -142,6 +150,72 @@ struct tcpulse_flow_stats {
 	__u64 pad1;
 	struct tcpulse_flow_gap gap[TCPULSE_DIR_COUNT];
 };
+
+/* The flow table: a flow lives in tcpulse_flowtab, an array of slots found by its key's hash,
+ * when its slot is free; otherwise (a collision) in its family's LRU hash, tcpulse_flows4 or
+ * tcpulse_flows6. The array's lookup is a line read and a compare where the LRU's cost a hash
+ * lookup's bucket and key lines and a call (docs/performance.md).
+ *
+ * A slot's tag says what it holds:
+ *   TCPULSE_SLOT_FREE     nothing; its key and stats are zero
+ *   tcpulse_flow_tag()    a flow with that hash and family; key[] holds its key, or is being
+ *                         written (key[0] still zero: a packet then trusts the 64-bit tag)
+ *   TCPULSE_SLOT_RETIRED  the agent retired the flow; the slot is freed after a grace period,
+ *                         so that a packet still writing it never lands in the next flow
+ * Only the datapath moves a slot from FREE to a tag, with one compare-and-swap: so exactly one
+ * packet claims it, and a packet that loses the race finds the winner's tag at once. Only the
+ * agent moves a slot from a tag to RETIRED, and back to FREE. */
+#define TCPULSE_SLOT_FREE 0ULL
+#define TCPULSE_SLOT_RETIRED 2ULL
+#define TCPULSE_SLOT_GRACE_NS (1000ULL * 1000 * 1000)
+
+struct tcpulse_flow_slot {
+	__u64 tag;
+	__u64 retired_ns; /* agent only: CLOCK_MONOTONIC when it retired the flow; 0: not yet noted */
+	__u64 pad0;
+	__u64 key[5];     /* a tcpulse_flow4_key (first two words, rest zero) or tcpulse_flow6_key */
+	struct tcpulse_flow_stats stats;
+};
+
+/* murmur3's 64-bit finalizer: every input bit flips each output bit with probability ~1/2. */
+static inline __u64 tcpulse_fmix64(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* A flow key's hash, over its 8-byte words (2 for IPv4, 5 for IPv6). Shared by the datapath and
+ * the agent, which must find a flow's slot the same way. Its low bits index the array. */
+static inline __u64 tcpulse_flow_hash2(__u64 w0, __u64 w1)
+{
+	return tcpulse_fmix64(w0 * 0x9e3779b97f4a7c15ULL + w1);
+}
+
+static inline __u64 tcpulse_flow_hash5(const __u64 *w)
+{
+	__u64 acc = w[0];
+
+	acc = acc * 0x9e3779b97f4a7c15ULL + w[1];
+	acc = acc * 0x9e3779b97f4a7c15ULL + w[2];
+	acc = acc * 0x9e3779b97f4a7c15ULL + w[3];
+	return tcpulse_fmix64(acc * 0x9e3779b97f4a7c15ULL + w[4]);
+}
+
+/* The tag of a claimed slot: the hash with bit 0 set (never FREE or RETIRED) and bit 1
+ * naming the family. Those two bits are also index bits, so hash and tag together lose nothing. */
+static inline __u64 tcpulse_flow_tag(__u64 hash, int v6)
+{
+	return (hash & ~3ULL) | (v6 ? 3ULL : 1ULL);
+}
+
+static inline int tcpulse_slot_claimed(__u64 tag)
+{
+	return (int)(tag & 1);
+}
 
 /* Packets and bytes of one direction. */
 struct tcpulse_traffic {
@@ -213,8 +287,10 @@ struct tcpulse_pod_info {
 	struct tcpulse_traffic slot_base[TCPULSE_DIR_COUNT]; /* see tcpulse_pod_slot */
 };
 
-/* Map sizing defaults; the agent may override max_entries before load. */
+/* Map sizing defaults; the agent may override max_entries before load. The flow table's slots
+ * are a power of two; each family's LRU (collisions only) holds half as many flows. */
 #define TCPULSE_FLOWS_MAX_DEFAULT 65536
+#define TCPULSE_FLOWS_OVERFLOW_DEFAULT (TCPULSE_FLOWS_MAX_DEFAULT / 2)
 #define TCPULSE_PODS_MAX 4096
 
 #ifndef __cplusplus
@@ -223,6 +299,7 @@ _Static_assert(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
 _Static_assert(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
 _Static_assert(sizeof(struct tcpulse_flow_gap) == 32, "flow gap layout");
 _Static_assert(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
+_Static_assert(sizeof(struct tcpulse_flow_slot) == 320, "flow slot: a head line, then the stats");
 _Static_assert(sizeof(struct tcpulse_flow_stats) == 256, "flow stats: four cache lines");
 _Static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
 _Static_assert(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");
@@ -232,6 +309,7 @@ static_assert(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
 static_assert(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
 static_assert(sizeof(struct tcpulse_flow_gap) == 32, "flow gap layout");
 static_assert(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
+static_assert(sizeof(struct tcpulse_flow_slot) == 320, "flow slot: a head line, then the stats");
 static_assert(sizeof(struct tcpulse_flow_stats) == 256, "flow stats: four cache lines");
 static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
 static_assert(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Finding a flow's state: its slot in the tcpulse_flowtab array when the slot is free or already
+ * its own, else its family's LRU hash. The slot protocol is described at struct tcpulse_flow_slot.
+ *
+ * A flow never moves between the two: one that went to the LRU (its slot was taken) stays there
+ * even after its slot frees up, because the LRU is looked up before a free slot is claimed. So a
+ * connection's state is never split between two entries.
+ */
+#ifndef TCPULSE_FLOW_TABLE_BPF_H
+#define TCPULSE_FLOW_TABLE_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "tcpulse/abi.h"
+#include "maps.bpf.h"
+
+/* The flow table's slot count less one (a power of two). The agent sets it before load to match
+ * the array's max_entries; read-only data, so the verifier sees a constant. */
+const volatile __u64 tcpulse_flowtab_mask = TCPULSE_FLOWS_MAX_DEFAULT - 1;
+
+static __always_inline __u64 slot_tag(const struct tcpulse_flow_slot *slot)
+{
+	return *(const volatile __u64 *)&slot->tag;
+}
+
+/* Whether a slot tagged with the flow's tag is the flow's: its key is, or is still being written
+ * by the packet that claimed the slot (the tag alone then: 64 bits of hash and family). nwords is
+ * a constant at each call site. */
+static __always_inline int slot_holds(const struct tcpulse_flow_slot *slot, const __u64 *w,
+				      __u32 nwords)
+{
+	__u64 first = *(const volatile __u64 *)&slot->key[0];
+
+	if (first == 0)
+		return 1;
+	if (first != w[0] || slot->key[1] != w[1])
+		return 0;
+	if (nwords == 5)
+		return slot->key[2] == w[2] && slot->key[3] == w[3] && slot->key[4] == w[4];
+	return 1;
+}
+
+/* A new flow's first_seen_ns: the one field of a new entry that is not zero. */
+static __always_inline struct tcpulse_flow_stats *init_flow(struct tcpulse_flow_stats *flow,
+							    __u64 now)
+{
+	if (!flow) {
+		count_error(TCPULSE_ERR_FLOW_INSERT);
+		return NULL;
+	}
+	if (!flow->first_seen_ns)
+		flow->first_seen_ns = now;
+	return flow;
+}
+
+/* Claims a free slot for the flow: 0 if another packet claimed it first. The key's first word
+ * (never zero: it holds the ifindex) goes last, with an exchange that orders the others before
+ * it, so that a reader seeing it sees the whole key. */
+static __always_inline int claim_slot(struct tcpulse_flow_slot *slot, const __u64 *w,
+				      __u32 nwords, __u64 tag)
+{
+	if (__sync_val_compare_and_swap(&slot->tag, TCPULSE_SLOT_FREE, tag) != TCPULSE_SLOT_FREE)
+		return 0;
+	slot->key[1] = w[1];
+	if (nwords == 5) {
+		slot->key[2] = w[2];
+		slot->key[3] = w[3];
+		slot->key[4] = w[4];
+	}
+	__sync_lock_test_and_set(&slot->key[0], w[0]);
+	return 1;
+}
+
+/* The flow's state, created if new; NULL only if the LRU refused an entry (counted). `overflow`
+ * is the family's LRU and `key` its key, whose nwords 8-byte words are w. Inlined at one call site
+ * per family, so that each sees one LRU and the verifier inlines every lookup. */
+static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, const void *key,
+							    const __u64 *w, __u32 nwords,
+							    __u64 hash, int v6, __u64 now)
+{
+	static const struct tcpulse_flow_stats zero;
+	__u32 index = hash & tcpulse_flowtab_mask;
+	__u64 tag = tcpulse_flow_tag(hash, v6), seen = TCPULSE_SLOT_RETIRED;
+	struct tcpulse_flow_slot *slot = bpf_map_lookup_elem(&tcpulse_flowtab, &index);
+	struct tcpulse_flow_stats *flow;
+
+	if (slot) {
+		seen = slot_tag(slot);
+		if (seen == tag && slot_holds(slot, w, nwords))
+			return &slot->stats;
+	}
+	flow = bpf_map_lookup_elem(overflow, key);
+	if (flow)
+		return flow;
+	if (slot && seen == TCPULSE_SLOT_FREE) {
+		/* Claimed by this packet, or by another of the same flow that won the race. */
+		if (claim_slot(slot, w, nwords, tag) || (slot_tag(slot) == tag && slot_holds(slot, w, nwords)))
+			return init_flow(&slot->stats, now);
+	}
+	return init_flow(lookup_or_create(overflow, key, &zero), now);
+}
+
+#endif /* TCPULSE_FLOW_TABLE_BPF_H */

@@ -1,0 +1,130 @@
+#include "tc-bpf/lib/flow_slots.h"
+
+#include <bpf/bpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <utility>
+
+#include "tc-bpf/lib/typed_map.h"
+
+namespace tcpulse {
+
+namespace {
+
+std::atomic_ref<__u64> tag_of(tcpulse_flow_slot& slot) { return std::atomic_ref<__u64>(slot.tag); }
+
+bool holds(const tcpulse_flow_slot& slot, const FlowKeyWords& words) {
+  return memcmp(slot.key, words.data(), sizeof(slot.key)) == 0;
+}
+
+}  // namespace
+
+Result<FlowSlots> FlowSlots::adopt(UniqueFd fd, const std::string& name) {
+  if (auto r = check_map_layout(fd.get(), sizeof(__u32), sizeof(tcpulse_flow_slot), name); !r)
+    return r.error();
+  struct bpf_map_info info {};
+  __u32 len = sizeof(info);
+  if (int ret = bpf_obj_get_info_by_fd(fd.get(), &info, &len); ret < 0)
+    return libbpf_error(ret, "get info of map " + name);
+  size_t count = info.max_entries;
+  if (count == 0 || (count & (count - 1)) != 0)
+    return Error(EPROTO, "map " + name + " has " + std::to_string(count) +
+                             " slots, not a power of two");
+  long page = sysconf(_SC_PAGESIZE);
+  size_t bytes = (count * sizeof(tcpulse_flow_slot) + page - 1) / page * page;
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (mem == MAP_FAILED) return Error(errno, "map " + name + " into memory");
+  return FlowSlots(std::move(fd), static_cast<tcpulse_flow_slot*>(mem), count, bytes);
+}
+
+FlowSlots::FlowSlots(FlowSlots&& other) noexcept
+    : fd_(std::move(other.fd_)),
+      slots_(std::exchange(other.slots_, nullptr)),
+      count_(std::exchange(other.count_, 0)),
+      bytes_(std::exchange(other.bytes_, 0)) {}
+
+FlowSlots& FlowSlots::operator=(FlowSlots&& other) noexcept {
+  if (this != &other) {
+    if (slots_) munmap(slots_, bytes_);
+    fd_ = std::move(other.fd_);
+    slots_ = std::exchange(other.slots_, nullptr);
+    count_ = std::exchange(other.count_, 0);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+FlowSlots::~FlowSlots() {
+  if (slots_) munmap(slots_, bytes_);
+}
+
+void FlowSlots::for_each(
+    const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const {
+  for (size_t i = 0; i < count_; i++) {
+    tcpulse_flow_slot& slot = slots_[i];
+    __u64 tag = tag_of(slot).load(std::memory_order_acquire);
+    if (!tcpulse_slot_claimed(tag)) continue;
+    FlowKeyWords words;
+    memcpy(words.data(), slot.key, sizeof(slot.key));
+    if (words[0] == 0) continue;  // claimed this instant; its key is still being written
+    tcpulse_flow_stats stats = slot.stats;
+    fn(from_key_words(words, tag & 2), stats);
+  }
+}
+
+tcpulse_flow_slot& FlowSlots::slot_of(const FlowKey& key) const {
+  return slots_[flow_hash(key) & (count_ - 1)];
+}
+
+tcpulse_flow_slot* FlowSlots::find(const FlowKey& key) const {
+  if (!slots_) return nullptr;
+  uint64_t hash = flow_hash(key);
+  tcpulse_flow_slot& slot = slots_[hash & (count_ - 1)];
+  __u64 tag = tcpulse_flow_tag(hash, key.family == TCPULSE_AF_INET6);
+  if (tag_of(slot).load(std::memory_order_acquire) != tag || !holds(slot, to_key_words(key)))
+    return nullptr;
+  return &slot;
+}
+
+std::optional<tcpulse_flow_stats> FlowSlots::get(const FlowKey& key) const {
+  tcpulse_flow_slot* slot = find(key);
+  if (!slot) return std::nullopt;
+  return slot->stats;
+}
+
+bool FlowSlots::retire(const FlowKey& key, uint64_t now_ns) {
+  tcpulse_flow_slot* slot = find(key);
+  if (!slot) return false;
+  __u64 tag = tcpulse_flow_tag(flow_hash(key), key.family == TCPULSE_AF_INET6);
+  if (!tag_of(*slot).compare_exchange_strong(tag, TCPULSE_SLOT_RETIRED)) return false;
+  std::atomic_ref<__u64>(slot->retired_ns).store(now_ns, std::memory_order_relaxed);
+  return true;
+}
+
+int FlowSlots::free_retired(uint64_t now_ns) {
+  int freed = 0;
+  for (size_t i = 0; i < count_; i++) {
+    tcpulse_flow_slot& slot = slots_[i];
+    if (tag_of(slot).load(std::memory_order_acquire) != TCPULSE_SLOT_RETIRED) continue;
+    std::atomic_ref<__u64> retired(slot.retired_ns);
+    uint64_t at = retired.load(std::memory_order_relaxed);
+    if (at == 0) {  // retired by an agent that stopped before noting when: count from now
+      retired.store(now_ns, std::memory_order_relaxed);
+      continue;
+    }
+    if (now_ns < at || now_ns - at < TCPULSE_SLOT_GRACE_NS) continue;
+    // No packet writes a retired slot past the grace period, and none claims it before the tag
+    // is FREE: the zeroing is ours alone, and the release store publishes it.
+    memset(slot.key, 0, sizeof(slot.key));
+    memset(&slot.stats, 0, sizeof(slot.stats));
+    retired.store(0, std::memory_order_relaxed);
+    tag_of(slot).store(TCPULSE_SLOT_FREE, std::memory_order_release);
+    freed++;
+  }
+  return freed;
+}
+
+}  // namespace tcpulse
