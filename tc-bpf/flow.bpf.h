@@ -105,7 +105,10 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	__sync_fetch_and_add(&d->packets, segs);
 	__sync_fetch_and_add(&d->bytes, bytes);
 	__sync_fetch_and_add(&d->payload_bytes, payload);
-	d->last_seen_ns = now;
+	/* Fields most packets would rewrite with the value they hold are only written when it
+	 * changes: the line stays shared between the CPUs that read it. */
+	if (d->last_seen_ns != now)
+		d->last_seen_ns = now;
 	track_tcp(&pkt, flow, &pod, dir, segs, payload);
 }
 

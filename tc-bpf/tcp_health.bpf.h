@@ -122,8 +122,10 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 	if (dir == TCPULSE_DIR_EGRESS) {
 		int fresh = pkt->opts.tsval != flow->dir[TCPULSE_DIR_EGRESS].tsval_last;
 
+		if (!fresh)
+			return;
 		flow->dir[TCPULSE_DIR_EGRESS].tsval_last = pkt->opts.tsval;
-		if (!fresh || !(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
+		if (!(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
 			return;
 		now = tcpulse_now_ns();
 		if (flow->ts_sent_ns && now - flow->ts_sent_ns < RTT_SAMPLE_EXPIRY_NS)
@@ -258,7 +260,8 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 		d->zero_windows += segs;
 		COUNT_POD_EVENT(pod, dir, zero_windows, segs);
 	}
-	d->window = pkt->window;
+	if (d->window != pkt->window)
+		d->window = pkt->window;
 	if (payload && is_retransmission(pkt, flow, dir, payload)) {
 		d->retrans_segs += segs;
 		flow->gap[dir & 1].retrans_bytes += payload;
