@@ -75,6 +75,10 @@ void FlowSlots::for_each(
   }
 }
 
+__u64 FlowSlots::tag_at(size_t index) const {
+  return tag_of(slots_[index]).load(std::memory_order_acquire);
+}
+
 tcpulse_flow_slot& FlowSlots::slot_of(const FlowKey& key) const {
   return slots_[flow_hash(key) & (count_ - 1)];
 }

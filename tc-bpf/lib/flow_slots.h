@@ -40,6 +40,7 @@ class FlowSlots {
 
   // The slot that key's flow uses, if it is in the array. For tests that stage slot states.
   tcpulse_flow_slot& slot_of(const FlowKey& key) const;
+  __u64 tag_at(size_t index) const;  // the tag of slot `index` < size()
 
  private:
   FlowSlots(UniqueFd fd, tcpulse_flow_slot* slots, size_t count, size_t bytes)

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tc-bpf/lib/datapath_maps.h"
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/unique_fd.h"
@@ -363,6 +364,17 @@ TEST_F(PodTraffic, ClosedFlowsExpireAndOpenOnesStay) {
   ASSERT_TRUE(has_flow(7077));
   EXPECT_TRUE(eventually([&] { return !has_flow(7077); }, 5)) << agent.log();
   EXPECT_TRUE(has_flow(7078)) << "an open connection must stay";
+
+  // The closed connection's slots (one per pod) were retired; a later pass frees them.
+  auto maps = DatapathMaps::open(PinLayout(unique_pin_dir()));
+  ASSERT_TRUE(maps) << maps.error().describe();
+  auto retired_slots = [&] {
+    size_t n = 0;
+    for (size_t i = 0; i < maps->flows.slots.size(); i++)
+      if (maps->flows.slots.tag_at(i) == TCPULSE_SLOT_RETIRED) n++;
+    return n;
+  };
+  EXPECT_TRUE(eventually([&] { return retired_slots() == 0; }, 5)) << agent.log();
   EXPECT_EQ(find_sample(parse_prometheus_text(agent.get("/metrics")),
                         "tcpulse_tcp_connections_active", {{"pod", "a"}}),
             1);
