@@ -41,7 +41,7 @@ TEST(FlowKey, HashSpreadsPortsAcrossSlotsAndTagsNameTheFamily) {
   std::set<uint64_t> slots;
   for (uint16_t port = 30000; port < 31000; port++)
     slots.insert(flow_hash(key(false, "10.1.0.5", 80, "10.1.0.9", port)) & 65535);
-  EXPECT_GT(slots.size(), 990u);
+  EXPECT_GT(slots.size(), 980u);  // a random function leaves ~992 (birthday collisions)
   uint64_t h = flow_hash(key(true, "fd00::5", 1, "fd00::9", 2));
   EXPECT_NE(tcpulse_flow_tag(h, 0), tcpulse_flow_tag(h, 1));
   for (int v6 : {0, 1}) {
