@@ -14,6 +14,7 @@
 #include "agent/json_views.h"
 #include "agent/metrics_exporter.h"
 #include "agent/node_snapshot.h"
+#include "tc-bpf/lib/abi_upgrade.h"
 #include "tc-bpf/lib/datapath_cleanup.h"
 #include "tc-bpf/lib/datapath_loader.h"
 #include "tc-bpf/lib/datapath_maps.h"
@@ -119,6 +120,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   log("datapath pinned under " + layout.root().string());
+  // After an upgrade across an ABI change, the older datapath still runs on its pods.
+  auto upgrade = retire_older_datapaths(layout);
+  if (upgrade.retired_versions)
+    log("retired " + std::to_string(upgrade.retired_versions) + " older datapath(s), moved " +
+        std::to_string(upgrade.moved_pods) + " pod(s) to this one");
+  for (const auto& problem : upgrade.problems) log("upgrade: " + problem);
 
   boost::asio::io_context io;
   // Pods created while no agent ran are attached before the first scrape can miss them.

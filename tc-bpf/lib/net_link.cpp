@@ -113,4 +113,9 @@ Result<void> run_in_netns(const std::filesystem::path& netns_path,
   return result;
 }
 
+bool veth_exists(int ifindex) {
+  auto link = find_link(ifindex);
+  return link && link->kind == "veth";
+}
+
 }  // namespace tcpulse

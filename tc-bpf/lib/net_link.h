@@ -22,6 +22,8 @@ struct NetLink {
 // ENODEV if there is no such interface.
 Result<NetLink> find_link(const std::string& name);
 Result<NetLink> find_link(int ifindex);
+// Whether ifindex is a veth here. A vanished pod's veth pair is destroyed with its netns.
+bool veth_exists(int ifindex);
 
 // Runs fn with the calling thread's network namespace set to the one at netns_path. Also reports
 // the namespace's inode number (its identity) through netns_ino.

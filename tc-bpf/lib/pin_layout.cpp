@@ -4,8 +4,10 @@
 
 namespace tcpulse {
 
-PinLayout::PinLayout(std::filesystem::path base)
-    : base_(std::move(base)), root_(base_ / ("v" + std::to_string(TCPULSE_ABI_VERSION))) {}
+PinLayout::PinLayout(std::filesystem::path base) : PinLayout(std::move(base), TCPULSE_ABI_VERSION) {}
+
+PinLayout::PinLayout(std::filesystem::path base, unsigned abi_version)
+    : base_(std::move(base)), root_(base_ / ("v" + std::to_string(abi_version))) {}
 
 std::filesystem::path PinLayout::prog(TcHook hook) const {
   return progs_dir() / std::string(hook_name(hook));

@@ -21,6 +21,8 @@ inline constexpr std::string_view kDefaultPinBase = "/sys/fs/bpf/tcpulse";
 class PinLayout {
  public:
   explicit PinLayout(std::filesystem::path base = std::filesystem::path(kDefaultPinBase));
+  // Another ABI version's directory under the same base (an upgrade retiring an older datapath).
+  PinLayout(std::filesystem::path base, unsigned abi_version);
 
   const std::filesystem::path& base() const { return base_; }
   const std::filesystem::path& root() const { return root_; }

@@ -15,16 +15,6 @@
 
 namespace tcpulse {
 
-namespace {
-
-// Whether host ifindex is still a veth. A vanished pod's veth pair is destroyed with its netns.
-bool veth_exists(int ifindex) {
-  auto link = find_link(ifindex);
-  return link && link->kind == "veth";
-}
-
-}  // namespace
-
 ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& options) {
   const auto& state_dir = options.state_dir;
   const auto& cni_cache_dir = options.cni_cache_dir;

@@ -15,9 +15,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tc-bpf/lib/datapath_loader.h"
 #include "tc-bpf/lib/datapath_maps.h"
+#include "tc-bpf/lib/host_veth.h"
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pin_layout.h"
+#include "tc-bpf/lib/pod_attachment.h"
 #include "tc-bpf/lib/unique_fd.h"
 #include "tc-bpf/lib/tc_attach.h"
 #include "tests/support/agent_process.h"
@@ -342,6 +345,47 @@ TEST_F(PodTraffic, PodsCreatedBeforeTcpulseWasInstalledAreAdoptedFromTheCniCache
   ASSERT_TRUE(eventually([&] { return json::parse(agent.get("/pods")).size() == 1; }, 5))
       << agent.log();
   EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 2);
+}
+
+// An upgrade across an ABI change: the older datapath (here the same objects, pinned in another
+// ABI directory) still runs on its pods. The new agent moves them to its own datapath and
+// removes the old one, so no pod runs two versions' programs and no old map stays pinned.
+TEST_F(PodTraffic, AnUpgradeMovesPodsOffTheOlderDatapath) {
+  TestNode node(unique_pin_dir(), "{}", "1.0.0", /*chain_tcpulse=*/false);
+  const TestPod a = node.add_pod("a", "upgraded");
+  const TestPod b = node.add_pod("b", "upgraded");
+  PinLayout older(unique_pin_dir(), TCPULSE_ABI_VERSION - 1);
+  {
+    auto datapath = LoadedDatapath::load_and_pin(older, {1024});
+    ASSERT_TRUE(datapath) << datapath.error().describe();
+    auto attachments = PodAttachments::open(older);
+    ASSERT_TRUE(attachments) << attachments.error().describe();
+    for (const TestPod* pod : {&a, &b}) {
+      auto veth = find_host_veth(pod->netns_path, "eth0");
+      ASSERT_TRUE(veth && veth->host) << pod->name;
+      PodRecord record{"upgraded", pod->name, "uid-" + pod->name, pod->container_id, "eth0",
+                       node.network_name(), veth->netns_ino, 0, {pod->ip}};
+      auto mode = attachments->attach(veth->host->ifindex, record, AttachMode::Auto);
+      ASSERT_TRUE(mode) << mode.error().describe();
+    }
+  }
+  ASSERT_EQ(tcpulse_tcx_links(), links_before_ + 4);
+
+  AgentProcess agent(unique_pin_dir());  // no CNI cache: the old records are the only source
+  agent.wait_ready();
+  EXPECT_NE(agent.log().find("moved 2 pod(s)"), std::string::npos) << agent.log();
+  EXPECT_FALSE(std::filesystem::exists(older.root()));
+  EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 4) << "two programs per pod, not four";
+  auto pods = json::parse(agent.get("/pods"));
+  ASSERT_EQ(pods.size(), 2u) << agent.log();
+  for (const auto& p : pods) {
+    EXPECT_EQ(p["namespace"], "upgraded");
+    EXPECT_EQ(p["ips"][0], p["pod"] == "a" ? a.ip : b.ip);
+  }
+  auto transfer = tcp_transfer(b.netns_path, b.ip, 7079, a.netns_path, 100'000);
+  auto flow = find_flow(agent, "a", transfer.client_port);
+  ASSERT_TRUE(flow) << agent.get("/flows");
+  expect_payload((*flow)["egress"], 100'000);
 }
 
 TEST_F(PodTraffic, ClosedFlowsExpireAndOpenOnesStay) {

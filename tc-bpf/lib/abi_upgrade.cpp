@@ -1,0 +1,77 @@
+#include "tc-bpf/lib/abi_upgrade.h"
+
+#include <charconv>
+#include <optional>
+
+#include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/datapath_maps.h"
+#include "tc-bpf/lib/net_link.h"
+#include "tc-bpf/lib/pod_attachment.h"
+#include "tcpulse/abi.h"
+
+namespace tcpulse {
+
+namespace {
+
+// N for a directory named "vN".
+std::optional<unsigned> abi_version_of(const std::string& name) {
+  unsigned version = 0;
+  if (name.size() < 2 || name[0] != 'v') return std::nullopt;
+  auto [end, ec] = std::from_chars(name.data() + 1, name.data() + name.size(), version);
+  if (ec != std::errc() || end != name.data() + name.size()) return std::nullopt;
+  return version;
+}
+
+// Attaches the pods of the old datapath's records to the current one.
+void move_pods(const PinLayout& old, PodAttachments& current, AbiUpgradeReport& report) {
+  auto fd = open_pinned(old.map(kPodsMap));
+  if (!fd) return;  // no records: nothing was attached there
+  auto records = PodMap::adopt(std::move(fd).value(), std::string(kPodsMap));
+  if (!records) {
+    report.problems.push_back("pod records of " + old.root().string() +
+                              " are not readable by this version (" +
+                              records.error().describe() + "): adopted from the CNI cache, if any");
+    return;
+  }
+  std::vector<std::pair<int, PodRecord>> pods;
+  (void)records->for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    pods.emplace_back(static_cast<int>(ifindex), PodRecord::from_abi(info));
+  });
+  for (const auto& [ifindex, record] : pods) {
+    if (!veth_exists(ifindex)) continue;
+    auto known = current.find(record.container_id, record.ifname);
+    if (known && known.value()) continue;
+    if (auto mode = current.attach(ifindex, record, AttachMode::Auto); mode) report.moved_pods++;
+    else report.problems.push_back("move " + record.pod_name + ": " + mode.error().describe());
+  }
+}
+
+}  // namespace
+
+AbiUpgradeReport retire_older_datapaths(const PinLayout& current) {
+  AbiUpgradeReport report;
+  std::vector<unsigned> older;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(current.base(), ec)) {
+    auto version = abi_version_of(entry.path().filename().string());
+    if (version && *version < TCPULSE_ABI_VERSION && entry.is_directory()) older.push_back(*version);
+  }
+  if (older.empty()) return report;
+  auto attachments = PodAttachments::open(current);
+  if (!attachments) {
+    report.problems.push_back("datapath not open: " + attachments.error().describe());
+    return report;
+  }
+  for (unsigned version : older) {
+    PinLayout old(current.base(), version);
+    move_pods(old, attachments.value(), report);
+    // The link pins are the old links' last references: removing them detaches the programs.
+    // (clsact filters were replaced in place by the attach above.)
+    std::filesystem::remove_all(old.root(), ec);
+    if (ec) report.problems.push_back("remove " + old.root().string() + ": " + ec.message());
+    else report.retired_versions++;
+  }
+  return report;
+}
+
+}  // namespace tcpulse
