@@ -19,8 +19,9 @@ Result<Map> open_map(const PinLayout& layout, std::string_view name) {
 
 Result<void> FlowTables::for_each(
     const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const {
-  slots.for_each(fn);
-  auto r = v4.for_each([&](const tcpulse_flow4_key& k, const tcpulse_flow_stats& s) {
+  auto r = slots.for_each(fn);
+  if (!r) return r;
+  r = v4.for_each([&](const tcpulse_flow4_key& k, const tcpulse_flow_stats& s) {
     fn(to_flow_key(k), s);
   });
   if (!r) return r;

@@ -35,9 +35,16 @@ Result<FlowSlots> FlowSlots::adopt(UniqueFd fd, const std::string& name) {
                              " slots, not a power of two");
   long page = sysconf(_SC_PAGESIZE);
   size_t bytes = (count * sizeof(tcpulse_flow_slot) + page - 1) / page * page;
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (mem == MAP_FAILED) return Error(errno, "map " + name + " into memory");
-  return FlowSlots(std::move(fd), static_cast<tcpulse_flow_slot*>(mem), count, bytes);
+  return FlowSlots(std::move(fd), count, bytes);
+}
+
+Result<tcpulse_flow_slot*> FlowSlots::slots() const {
+  if (slots_) return slots_;
+  if (!fd_.valid()) return Error(EBADF, "flow table not open");
+  void* mem = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
+  if (mem == MAP_FAILED) return Error(errno, "map the flow table into memory");
+  slots_ = static_cast<tcpulse_flow_slot*>(mem);
+  return slots_;
 }
 
 FlowSlots::FlowSlots(FlowSlots&& other) noexcept
@@ -61,10 +68,12 @@ FlowSlots::~FlowSlots() {
   if (slots_) munmap(slots_, bytes_);
 }
 
-void FlowSlots::for_each(
+Result<void> FlowSlots::for_each(
     const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const {
+  auto mapped = slots();
+  if (!mapped) return mapped.error();
   for (size_t i = 0; i < count_; i++) {
-    tcpulse_flow_slot& slot = slots_[i];
+    tcpulse_flow_slot& slot = mapped.value()[i];
     __u64 tag = tag_of(slot).load(std::memory_order_acquire);
     if (!tcpulse_slot_claimed(tag)) continue;
     FlowKeyWords words;
@@ -73,20 +82,22 @@ void FlowSlots::for_each(
     tcpulse_flow_stats stats = slot.stats;
     fn(from_key_words(words, tag & 2), stats);
   }
+  return success();
 }
 
 __u64 FlowSlots::tag_at(size_t index) const {
-  return tag_of(slots_[index]).load(std::memory_order_acquire);
+  return tag_of(slots().value()[index]).load(std::memory_order_acquire);
 }
 
 tcpulse_flow_slot& FlowSlots::slot_of(const FlowKey& key) const {
-  return slots_[flow_hash(key) & (count_ - 1)];
+  return slots().value()[flow_hash(key) & (count_ - 1)];
 }
 
 tcpulse_flow_slot* FlowSlots::find(const FlowKey& key) const {
-  if (!slots_) return nullptr;
+  auto mapped = slots();
+  if (!mapped) return nullptr;
   uint64_t hash = flow_hash(key);
-  tcpulse_flow_slot& slot = slots_[hash & (count_ - 1)];
+  tcpulse_flow_slot& slot = mapped.value()[hash & (count_ - 1)];
   __u64 tag = tcpulse_flow_tag(hash, key.family == TCPULSE_AF_INET6);
   if (tag_of(slot).load(std::memory_order_acquire) != tag || !holds(slot, to_key_words(key)))
     return nullptr;
@@ -109,9 +120,11 @@ bool FlowSlots::retire(const FlowKey& key, uint64_t now_ns) {
 }
 
 int FlowSlots::free_retired(uint64_t now_ns) {
+  auto mapped = slots();
+  if (!mapped) return 0;
   int freed = 0;
   for (size_t i = 0; i < count_; i++) {
-    tcpulse_flow_slot& slot = slots_[i];
+    tcpulse_flow_slot& slot = mapped.value()[i];
     if (tag_of(slot).load(std::memory_order_acquire) != TCPULSE_SLOT_RETIRED) continue;
     std::atomic_ref<__u64> retired(slot.retired_ns);
     uint64_t at = retired.load(std::memory_order_relaxed);

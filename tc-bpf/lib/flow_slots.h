@@ -1,7 +1,9 @@
 // FlowSlots: the flow table's slot array (tcpulse_flowtab), mapped into this process. Reads flows
 // without a syscall each, and retires and frees slots with the single, ordered stores the slot
 // protocol needs (see tcpulse_flow_slot in abi.h); bpf_map_update_elem would rewrite a whole slot
-// while a packet may be claiming it.
+// while a packet may be claiming it. Mapped on first use: mapping a BPF array populates every
+// page at once (~1.5 ms for the default 20 MiB), which the CNI plugin, never reading flows, would
+// pay on every call. Not safe for concurrent first use.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +22,7 @@ namespace tcpulse {
 class FlowSlots {
  public:
   FlowSlots() = default;
-  // Maps the array behind fd; fails unless it is tcpulse_flowtab's layout with a power-of-two size.
+  // Takes the array behind fd; fails unless it is tcpulse_flowtab's layout with a power-of-two size.
   static Result<FlowSlots> adopt(UniqueFd fd, const std::string& name);
   FlowSlots(FlowSlots&& other) noexcept;
   FlowSlots& operator=(FlowSlots&& other) noexcept;
@@ -30,7 +32,7 @@ class FlowSlots {
   size_t size() const { return count_; }
 
   // Calls fn for the flow of every claimed slot. Each is a copy taken while packets may update it.
-  void for_each(const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const;
+  Result<void> for_each(const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const;
   std::optional<tcpulse_flow_stats> get(const FlowKey& key) const;
   // Retires the key's flow from its slot (packets then go to the LRU); whether it was there.
   bool retire(const FlowKey& key, uint64_t now_ns);
@@ -38,18 +40,20 @@ class FlowSlots {
   // notes the retirement time of any that lack one. Returns how many it freed.
   int free_retired(uint64_t now_ns);
 
-  // The slot that key's flow uses, if it is in the array. For tests that stage slot states.
-  tcpulse_flow_slot& slot_of(const FlowKey& key) const;
-  __u64 tag_at(size_t index) const;  // the tag of slot `index` < size()
+  // For tests that stage and inspect slot states; both throw if the array cannot be mapped.
+  tcpulse_flow_slot& slot_of(const FlowKey& key) const;  // where key's flow would live
+  __u64 tag_at(size_t index) const;                      // the tag of slot `index` < size()
 
  private:
-  FlowSlots(UniqueFd fd, tcpulse_flow_slot* slots, size_t count, size_t bytes)
-      : fd_(std::move(fd)), slots_(slots), count_(count), bytes_(bytes) {}
+  FlowSlots(UniqueFd fd, size_t count, size_t bytes)
+      : fd_(std::move(fd)), count_(count), bytes_(bytes) {}
+  // The mapped array, mapping it on first use.
+  Result<tcpulse_flow_slot*> slots() const;
   // The slot holding key's flow, or nullptr.
   tcpulse_flow_slot* find(const FlowKey& key) const;
 
   UniqueFd fd_;
-  tcpulse_flow_slot* slots_ = nullptr;
+  mutable tcpulse_flow_slot* slots_ = nullptr;
   size_t count_ = 0;
   size_t bytes_ = 0;
 };
