@@ -14,7 +14,7 @@
 #include "agent/json_views.h"
 #include "agent/metrics_exporter.h"
 #include "agent/node_snapshot.h"
-#include "tc-bpf/lib/abi_upgrade.h"
+#include "tc-bpf/lib/datapath_upgrade.h"
 #include "tc-bpf/lib/datapath_cleanup.h"
 #include "tc-bpf/lib/datapath_loader.h"
 #include "tc-bpf/lib/datapath_maps.h"
@@ -120,8 +120,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   log("datapath pinned under " + layout.root().string());
-  // After an upgrade across an ABI change, the older datapath still runs on its pods.
-  auto upgrade = retire_older_datapaths(layout);
+  // Pods attached before this start still run the programs they were given.
+  auto upgrade = upgrade_attachments(layout);
+  if (upgrade.refreshed)
+    log("switched " + std::to_string(upgrade.refreshed) + " pod hook(s) to this build's programs");
   if (upgrade.retired_versions)
     log("retired " + std::to_string(upgrade.retired_versions) + " older datapath(s), moved " +
         std::to_string(upgrade.moved_pods) + " pod(s) to this one");

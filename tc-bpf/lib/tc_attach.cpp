@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <array>
 #include <cstring>
 
 #include "tc-bpf/lib/bpffs.h"
@@ -128,6 +129,14 @@ Result<std::optional<LinkTarget>> read_pinned_link(const std::filesystem::path& 
   return std::optional<LinkTarget>(LinkTarget{info.ifindex, info.prog_id});
 }
 
+Result<void> update_link_program(const std::filesystem::path& link_pin, int prog_fd) {
+  auto link = open_pinned(link_pin);
+  if (!link) return link.error();
+  if (int ret = bpf_link_update(link->get(), prog_fd, nullptr); ret < 0)
+    return libbpf_error(ret, "update the program of link " + link_pin.string());
+  return success();
+}
+
 Result<std::optional<uint32_t>> clsact_program(int ifindex, TcHook hook) {
   bpf_tc_hook h = make_hook(ifindex, hook);
   bpf_tc_opts o = make_opts(0);
@@ -169,6 +178,23 @@ std::string prog_name_of(uint32_t prog_id) {
 
 bool is_tcpulse_prog(uint32_t prog_id) {
   return prog_id != 0 && prog_name_of(prog_id).rfind("tcpulse_", 0) == 0;
+}
+
+bool same_program_code(uint32_t prog_id_a, uint32_t prog_id_b) {
+  if (prog_id_a == prog_id_b) return true;
+  auto tag = [](uint32_t id) -> std::optional<std::array<__u8, BPF_TAG_SIZE>> {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) return std::nullopt;
+    UniqueFd owned(fd);
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return std::nullopt;
+    std::array<__u8, BPF_TAG_SIZE> t;
+    memcpy(t.data(), info.tag, t.size());
+    return t;
+  };
+  auto a = tag(prog_id_a), b = tag(prog_id_b);
+  return a && b && *a == *b;
 }
 
 }  // namespace tcpulse

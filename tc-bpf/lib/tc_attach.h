@@ -33,6 +33,9 @@ struct LinkTarget {
 // What a pinned tcx link is attached to; nullopt if nothing is pinned there.
 Result<std::optional<LinkTarget>> read_pinned_link(const std::filesystem::path& link_pin);
 
+// Makes the tcx link pinned at link_pin run prog_fd in place of its program, atomically.
+Result<void> update_link_program(const std::filesystem::path& link_pin, int prog_fd);
+
 // The id of our cls_bpf filter's program at hook of ifindex, nullopt if there is none.
 Result<std::optional<uint32_t>> clsact_program(int ifindex, TcHook hook);
 // Removes our cls_bpf filter (not the clsact qdisc, which others may use). Missing is fine.
@@ -43,5 +46,8 @@ uint32_t prog_id_of(int prog_fd);
 std::string prog_name_of(uint32_t prog_id);
 // Whether a program id belongs to the tcpulse datapath (by its name).
 bool is_tcpulse_prog(uint32_t prog_id);
+// Whether two programs are the same code: the kernel's tag hashes the instructions, with map
+// references left out, so two loads of one build are the same and two builds that differ are not.
+bool same_program_code(uint32_t prog_id_a, uint32_t prog_id_b);
 
 }  // namespace tcpulse

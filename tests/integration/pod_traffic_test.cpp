@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tc-bpf/lib/bpffs.h"
 #include "tc-bpf/lib/datapath_loader.h"
 #include "tc-bpf/lib/datapath_maps.h"
 #include "tc-bpf/lib/host_veth.h"
@@ -25,6 +26,7 @@
 #include "tc-bpf/lib/tc_attach.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
+#include "tests/support/datapath_under_test.h"
 #include "tests/support/eventually.h"
 #include "tests/support/privileges.h"
 #include "tests/support/prometheus_text.h"
@@ -345,6 +347,50 @@ TEST_F(PodTraffic, PodsCreatedBeforeTcpulseWasInstalledAreAdoptedFromTheCniCache
   ASSERT_TRUE(eventually([&] { return json::parse(agent.get("/pods")).size() == 1; }, 5))
       << agent.log();
   EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 2);
+}
+
+// A new build of the agent (same ABI) takes over the pods the last one attached: their hooks run
+// the programs it loaded from then on, in either attach mode. The "old build" here is the test
+// build of the datapath (a mock clock: other instructions), put on the pod's hooks by hand.
+TEST_F(PodTraffic, ARestartedAgentSwitchesPodsToItsPrograms) {
+  for (std::string mode : {"tcx", "tc"}) {
+    SCOPED_TRACE(mode);
+    PinLayout layout(unique_pin_dir());
+    std::optional<AgentProcess> first;
+    first.emplace(unique_pin_dir(), /*cleanup_on_exit=*/false);
+    first->wait_ready();
+    TestNode node(unique_pin_dir(), R"({"attachMode": ")" + mode + R"("})");
+    const TestPod a = node.add_pod("a");
+    first.reset();  // stopped, pins and attachments left in place
+
+    auto veth = find_host_veth(a.netns_path, "eth0");
+    ASSERT_TRUE(veth && veth->host);
+    int ifindex = veth->host->ifindex;
+    auto attached_prog = [&](TcHook hook) -> uint32_t {
+      auto link = read_pinned_link(layout.link(a.container_id, "eth0", hook));
+      if (link && link.value()) return link.value()->prog_id;
+      auto filter = clsact_program(ifindex, hook);
+      return filter && filter.value() ? *filter.value() : 0;
+    };
+    DatapathUnderTest old_build;
+    ASSERT_TRUE(old_build.loaded());
+    for (TcHook hook : kTcHooks) {
+      int fd = old_build.prog_fd(hook == TcHook::Ingress ? TCPULSE_DIR_EGRESS : TCPULSE_DIR_INGRESS);
+      auto pin = layout.link(a.container_id, "eth0", hook);
+      if (mode == "tcx") ASSERT_TRUE(update_link_program(pin, fd));
+      else ASSERT_TRUE(attach_program(fd, ifindex, hook, pin, AttachMode::Clsact));
+      ASSERT_EQ(attached_prog(hook), prog_id_of(fd));
+    }
+
+    AgentProcess second(unique_pin_dir());
+    second.wait_ready();
+    EXPECT_NE(second.log().find("switched 2 pod hook(s)"), std::string::npos) << second.log();
+    for (TcHook hook : kTcHooks) {
+      auto pinned = open_pinned(layout.prog(hook));
+      ASSERT_TRUE(pinned);
+      EXPECT_EQ(attached_prog(hook), prog_id_of(pinned->get())) << hook_name(hook);
+    }
+  }
 }
 
 // An upgrade across an ABI change: the older datapath (here the same objects, pinned in another

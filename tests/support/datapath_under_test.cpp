@@ -74,6 +74,11 @@ void DatapathUnderTest::run_repeated(int direction, const std::vector<uint8_t>& 
   EXPECT_EQ(err, 0) << strerror(-err);
 }
 
+int DatapathUnderTest::prog_fd(int direction) const {
+  return bpf_program__fd(direction == TCPULSE_DIR_EGRESS ? skel_->progs.tcpulse_ingress
+                                                         : skel_->progs.tcpulse_egress);
+}
+
 void DatapathUnderTest::set_time(uint64_t ns) { skel_->bss->tcpulse_mock_now_ns = ns; }
 
 uint64_t DatapathUnderTest::copied_packets() const {

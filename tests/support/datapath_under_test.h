@@ -37,6 +37,7 @@ class DatapathUnderTest {
   // verdict; expects the packet to come out unchanged. gso_segs > 0 makes it a GSO skb.
   int run(int direction, const std::vector<uint8_t>& frame, uint32_t gso_segs = 0);
   void set_time(uint64_t ns);
+  int prog_fd(int direction) const;  // the program that sees `direction` (pod's view)
   // Runs one frame `repeat` times in a single BPF_PROG_TEST_RUN, on the calling thread's CPU.
   // Safe to call from several threads at once.
   void run_repeated(int direction, const std::vector<uint8_t>& frame, uint32_t repeat);

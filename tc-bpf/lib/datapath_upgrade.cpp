@@ -1,4 +1,4 @@
-#include "tc-bpf/lib/abi_upgrade.h"
+#include "tc-bpf/lib/datapath_upgrade.h"
 
 #include <charconv>
 #include <optional>
@@ -7,6 +7,7 @@
 #include "tc-bpf/lib/datapath_maps.h"
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pod_attachment.h"
+#include "tc-bpf/lib/tc_attach.h"
 #include "tcpulse/abi.h"
 
 namespace tcpulse {
@@ -23,7 +24,7 @@ std::optional<unsigned> abi_version_of(const std::string& name) {
 }
 
 // Attaches the pods of the old datapath's records to the current one.
-void move_pods(const PinLayout& old, PodAttachments& current, AbiUpgradeReport& report) {
+void move_pods(const PinLayout& old, PodAttachments& current, UpgradeReport& report) {
   auto fd = open_pinned(old.map(kPodsMap));
   if (!fd) return;  // no records: nothing was attached there
   auto records = PodMap::adopt(std::move(fd).value(), std::string(kPodsMap));
@@ -46,21 +47,55 @@ void move_pods(const PinLayout& old, PodAttachments& current, AbiUpgradeReport& 
   }
 }
 
+// Switches every recorded attachment whose programs are other code to the ones pinned now.
+void refresh_programs(const PinLayout& layout, PodAttachments& attachments, UpgradeReport& report) {
+  std::vector<std::pair<int, PodRecord>> pods;
+  (void)attachments.maps().pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    pods.emplace_back(static_cast<int>(ifindex), PodRecord::from_abi(info));
+  });
+  for (TcHook hook : kTcHooks) {
+    auto prog = open_pinned(layout.prog(hook));
+    if (!prog) {
+      report.problems.push_back("open program " + layout.prog(hook).string() + ": " +
+                                prog.error().describe());
+      continue;
+    }
+    uint32_t current = prog_id_of(prog->get());
+    for (const auto& [ifindex, record] : pods) {
+      auto pin = layout.link(record.container_id, record.ifname, hook);
+      auto link = read_pinned_link(pin);
+      Result<void> done = success();
+      if (link && link.value()) {  // tcx
+        if (link.value()->ifindex == 0 || same_program_code(link.value()->prog_id, current))
+          continue;
+        done = update_link_program(pin, prog->get());
+      } else {  // clsact, or not attached at this hook
+        auto filter = clsact_program(ifindex, hook);
+        if (!filter || !filter.value() || same_program_code(*filter.value(), current)) continue;
+        auto mode = attach_program(prog->get(), ifindex, hook, pin, AttachMode::Clsact);
+        if (!mode) done = mode.error();
+      }
+      if (done) report.refreshed++;
+      else report.problems.push_back("refresh " + record.pod_name + ": " + done.error().describe());
+    }
+  }
+}
+
 }  // namespace
 
-AbiUpgradeReport retire_older_datapaths(const PinLayout& current) {
-  AbiUpgradeReport report;
+UpgradeReport upgrade_attachments(const PinLayout& current) {
+  UpgradeReport report;
+  auto attachments = PodAttachments::open(current);
+  if (!attachments) {
+    report.problems.push_back("datapath not open: " + attachments.error().describe());
+    return report;
+  }
+  refresh_programs(current, attachments.value(), report);
   std::vector<unsigned> older;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(current.base(), ec)) {
     auto version = abi_version_of(entry.path().filename().string());
     if (version && *version < TCPULSE_ABI_VERSION && entry.is_directory()) older.push_back(*version);
-  }
-  if (older.empty()) return report;
-  auto attachments = PodAttachments::open(current);
-  if (!attachments) {
-    report.problems.push_back("datapath not open: " + attachments.error().describe());
-    return report;
   }
   for (unsigned version : older) {
     PinLayout old(current.base(), version);
