@@ -349,6 +349,75 @@ TEST_F(PodTraffic, PodsCreatedBeforeTcpulseWasInstalledAreAdoptedFromTheCniCache
   EXPECT_EQ(tcpulse_tcx_links(), links_before_ + 2);
 }
 
+// The host-side veth of a new pod can get the ifindex of one just deleted (the bridge plugin
+// keeps the index the veth had in the pod's netns when it is free on the host). Packet counts
+// live in per-CPU slots indexed by ifindex: the new pod must start from zero, not from what the
+// old one counted, and count its own packets exactly.
+TEST_F(PodTraffic, APodOnAReusedIfindexCountsFromZero) {
+  // No reconcile between the DEL and the reuse, which would free the slot and hide the case.
+  AgentProcess agent(unique_pin_dir(), true, {"--reconcile-interval", "3600"});
+  agent.wait_ready();
+  TestNode node(unique_pin_dir());
+  const TestPod a = node.add_pod("a");
+  const TestPod b = node.add_pod("b");
+  tcp_transfer(b.netns_path, b.ip, 7080, a.netns_path, 200'000);
+  int ifindex = 0;
+  uint64_t old_packets = 0;
+  for (const auto& p : json::parse(agent.get("/pods")))
+    if (p["pod"] == "a") {
+      ifindex = p["host_ifindex"];
+      old_packets = p["egress"]["packets"];
+    }
+  ASSERT_GT(old_packets, 0u);
+  node.del_pod("a");
+
+  const std::string host = "tpr" + std::to_string(getpid() % 100000), peer = host + "p";
+  run_checked({"ip", "link", "add", host, "index", std::to_string(ifindex), "type", "veth", "peer",
+               "name", peer});
+  struct VethGuard {
+    std::string name;
+    ~VethGuard() { run_command({"ip", "link", "del", name}); }
+  } guard{host};
+  auto attachments = PodAttachments::open(PinLayout(unique_pin_dir()));
+  ASSERT_TRUE(attachments) << attachments.error().describe();
+  PodRecord record{"default", "a2", "uid-a2", "reuse-" + host, "eth0", node.network_name(), 0, 0,
+                   {"10.254.77.1"}};
+  ASSERT_TRUE(attachments->attach(ifindex, record, AttachMode::Auto));
+
+  auto a2_egress = [&]() -> json {
+    for (const auto& p : json::parse(agent.get("/pods")))
+      if (p["pod"] == "a2") return p["egress"];
+    return nullptr;
+  };
+  ASSERT_FALSE(a2_egress().is_null()) << agent.get("/pods");
+  EXPECT_EQ(a2_egress()["packets"], 0) << "the old pod's " << old_packets << " packets";
+  EXPECT_EQ(a2_egress()["bytes"], 0);
+
+  // Three UDP datagrams from the "pod" side of the veth (a static neighbour: no ARP, which is not
+  // IP; no IPv6, whose autoconfiguration would send packets of its own).
+  for (const auto& dev : {host, peer})
+    run_checked({"sysctl", "-qw", "net.ipv6.conf." + dev + ".disable_ipv6=1"});
+  run_checked({"ip", "addr", "add", "10.254.77.1/32", "dev", peer});
+  run_checked({"ip", "link", "set", peer, "up"});
+  run_checked({"ip", "link", "set", host, "up"});
+  run_checked({"ip", "neigh", "add", "10.254.77.2", "lladdr", "02:00:00:00:77:02", "dev", peer});
+  UniqueFd udp(socket(AF_INET, SOCK_DGRAM, 0));
+  ASSERT_TRUE(udp.valid());
+  ASSERT_EQ(setsockopt(udp.get(), SOL_SOCKET, SO_BINDTODEVICE, peer.c_str(), peer.size()), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);
+  inet_pton(AF_INET, "10.254.77.2", &to.sin_addr);
+  const char payload[100] = {};
+  for (int i = 0; i < 3; i++)
+    ASSERT_EQ(sendto(udp.get(), payload, sizeof(payload), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof(to)),
+              static_cast<ssize_t>(sizeof(payload)))
+        << strerror(errno);
+  EXPECT_EQ(a2_egress()["packets"], 3) << agent.get("/pods");
+  EXPECT_EQ(a2_egress()["bytes"], 3 * 128) << "20 B IPv4 + 8 B UDP + 100 B each";
+}
+
 // A new build of the agent (same ABI) takes over the pods the last one attached: their hooks run
 // the programs it loaded from then on, in either attach mode. The "old build" here is the test
 // build of the datapath (a mock clock: other instructions), put on the pod's hooks by hand.
