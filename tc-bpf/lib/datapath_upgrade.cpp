@@ -23,6 +23,15 @@ std::optional<unsigned> abi_version_of(const std::string& name) {
   return version;
 }
 
+// Every record of a pod map, with its host ifindex: copied out before attaching changes any map.
+std::vector<std::pair<int, PodRecord>> recorded_pods(const PodMap& records) {
+  std::vector<std::pair<int, PodRecord>> pods;
+  (void)records.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    pods.emplace_back(static_cast<int>(ifindex), PodRecord::from_abi(info));
+  });
+  return pods;
+}
+
 // Attaches the pods of the old datapath's records to the current one.
 void move_pods(const PinLayout& old, PodAttachments& current, UpgradeReport& report) {
   auto fd = open_pinned(old.map(kPodsMap));
@@ -34,11 +43,7 @@ void move_pods(const PinLayout& old, PodAttachments& current, UpgradeReport& rep
                               records.error().describe() + "): adopted from the CNI cache, if any");
     return;
   }
-  std::vector<std::pair<int, PodRecord>> pods;
-  (void)records->for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
-    pods.emplace_back(static_cast<int>(ifindex), PodRecord::from_abi(info));
-  });
-  for (const auto& [ifindex, record] : pods) {
+  for (const auto& [ifindex, record] : recorded_pods(records.value())) {
     if (!veth_exists(ifindex)) continue;
     auto known = current.find(record.container_id, record.ifname);
     if (known && known.value()) continue;
@@ -49,10 +54,7 @@ void move_pods(const PinLayout& old, PodAttachments& current, UpgradeReport& rep
 
 // Switches every recorded attachment whose programs are other code to the ones pinned now.
 void refresh_programs(const PinLayout& layout, PodAttachments& attachments, UpgradeReport& report) {
-  std::vector<std::pair<int, PodRecord>> pods;
-  (void)attachments.maps().pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
-    pods.emplace_back(static_cast<int>(ifindex), PodRecord::from_abi(info));
-  });
+  auto pods = recorded_pods(attachments.maps().pods);
   for (TcHook hook : kTcHooks) {
     auto prog = open_pinned(layout.prog(hook));
     if (!prog) {

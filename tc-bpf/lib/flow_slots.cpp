@@ -93,27 +93,28 @@ tcpulse_flow_slot& FlowSlots::slot_of(const FlowKey& key) const {
   return slots().value()[flow_hash(key) & (count_ - 1)];
 }
 
-tcpulse_flow_slot* FlowSlots::find(const FlowKey& key) const {
+tcpulse_flow_slot* FlowSlots::find(const FlowKey& key, __u64* tag) const {
+  uint64_t hash = flow_hash(key);
+  *tag = tcpulse_flow_tag(hash, key.family == TCPULSE_AF_INET6);
   auto mapped = slots();
   if (!mapped) return nullptr;
-  uint64_t hash = flow_hash(key);
   tcpulse_flow_slot& slot = mapped.value()[hash & (count_ - 1)];
-  __u64 tag = tcpulse_flow_tag(hash, key.family == TCPULSE_AF_INET6);
-  if (tag_of(slot).load(std::memory_order_acquire) != tag || !holds(slot, to_key_words(key)))
+  if (tag_of(slot).load(std::memory_order_acquire) != *tag || !holds(slot, to_key_words(key)))
     return nullptr;
   return &slot;
 }
 
 std::optional<tcpulse_flow_stats> FlowSlots::get(const FlowKey& key) const {
-  tcpulse_flow_slot* slot = find(key);
+  __u64 tag;
+  tcpulse_flow_slot* slot = find(key, &tag);
   if (!slot) return std::nullopt;
   return slot->stats;
 }
 
 bool FlowSlots::retire(const FlowKey& key, uint64_t now_ns) {
-  tcpulse_flow_slot* slot = find(key);
+  __u64 tag;
+  tcpulse_flow_slot* slot = find(key, &tag);
   if (!slot) return false;
-  __u64 tag = tcpulse_flow_tag(flow_hash(key), key.family == TCPULSE_AF_INET6);
   if (!tag_of(*slot).compare_exchange_strong(tag, TCPULSE_SLOT_RETIRED)) return false;
   std::atomic_ref<__u64>(slot->retired_ns).store(now_ns, std::memory_order_relaxed);
   return true;

@@ -49,8 +49,8 @@ class FlowSlots {
       : fd_(std::move(fd)), count_(count), bytes_(bytes) {}
   // The mapped array, mapping it on first use.
   Result<tcpulse_flow_slot*> slots() const;
-  // The slot holding key's flow, or nullptr.
-  tcpulse_flow_slot* find(const FlowKey& key) const;
+  // The slot holding key's flow, or nullptr; *tag is set to the flow's tag either way.
+  tcpulse_flow_slot* find(const FlowKey& key, __u64* tag) const;
 
   UniqueFd fd_;
   mutable tcpulse_flow_slot* slots_ = nullptr;
