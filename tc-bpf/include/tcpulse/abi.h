@@ -293,26 +293,20 @@ struct tcpulse_pod_info {
 #define TCPULSE_FLOWS_OVERFLOW_DEFAULT (TCPULSE_FLOWS_MAX_DEFAULT / 2)
 #define TCPULSE_PODS_MAX 4096
 
-#ifndef __cplusplus
-_Static_assert(sizeof(struct tcpulse_flow4_key) == 16, "IPv4 flow key layout");
-_Static_assert(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
-_Static_assert(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
-_Static_assert(sizeof(struct tcpulse_flow_gap) == 32, "flow gap layout");
-_Static_assert(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
-_Static_assert(sizeof(struct tcpulse_flow_slot) == 320, "flow slot: a head line, then the stats");
-_Static_assert(sizeof(struct tcpulse_flow_stats) == 256, "flow stats: four cache lines");
-_Static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
-_Static_assert(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");
+/* C spells it _Static_assert, C++ static_assert: the layouts are checked once, for both. */
+#ifdef __cplusplus
+#define TCPULSE_ABI_ASSERT static_assert
 #else
-static_assert(sizeof(struct tcpulse_flow4_key) == 16, "IPv4 flow key layout");
-static_assert(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
-static_assert(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
-static_assert(sizeof(struct tcpulse_flow_gap) == 32, "flow gap layout");
-static_assert(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
-static_assert(sizeof(struct tcpulse_flow_slot) == 320, "flow slot: a head line, then the stats");
-static_assert(sizeof(struct tcpulse_flow_stats) == 256, "flow stats: four cache lines");
-static_assert(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
-static_assert(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");
+#define TCPULSE_ABI_ASSERT _Static_assert
 #endif
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow4_key) == 16, "IPv4 flow key layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_gap) == 32, "flow gap layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_slot) == 320, "flow slot: a head line, then the stats");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_stats) == 256, "flow stats: four cache lines");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");
 
 #endif /* TCPULSE_ABI_H */
