@@ -8,6 +8,7 @@
 #include "tcpulse/abi.h"
 #include "clock.bpf.h"
 #include "flow_table.bpf.h"
+#include "hints.bpf.h"
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 #include "pod.bpf.h"
@@ -43,7 +44,7 @@ static __always_inline void build_flow_key(void *key, const struct packet *pkt, 
 /* The flow's state: see flow_table.bpf.h. Keys are read as 8-byte words for the hash and the
  * slot's compare, hence the unions (which also align them). */
 static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet *pkt,
-							     __u32 ifindex, int dir, __u64 now)
+							     __u32 ifindex, int dir)
 {
 	if (pkt->family == TCPULSE_AF_INET) {
 		union {
@@ -53,7 +54,7 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 
 		build_flow_key(&k.key, pkt, ifindex, dir, 4);
 		return find_flow(&tcpulse_flows4, &k.key, k.w, 2, tcpulse_flow_hash2(k.w[0], k.w[1]),
-				 0, now);
+				 0);
 	} else {
 		union {
 			struct tcpulse_flow6_key key;
@@ -61,8 +62,30 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 		} k;
 
 		build_flow_key(&k.key, pkt, ifindex, dir, 16);
-		return find_flow(&tcpulse_flows6, &k.key, k.w, 5, tcpulse_flow_hash5(k.w), 1, now);
+		return find_flow(&tcpulse_flows6, &k.key, k.w, 5, tcpulse_flow_hash5(k.w), 1);
 	}
+}
+
+/* Stamps the direction's last_seen_ns. The clock is read only when the sender's TCP timestamp
+ * has moved (at most once per tick of its clock, 1 ms on Linux), on handshake and close segments,
+ * and for segments without timestamps: a helper call costs a packet ~20 ns here, more than all
+ * the rest of its flow accounting. Returns whether the timestamp moved (a new RTT sample may
+ * start). */
+static __always_inline int stamp_direction(struct tcpulse_flow_dir *d, const struct packet *pkt)
+{
+	__u64 now;
+
+	if (likely(pkt->opts.has_ts)) {
+		if (likely(pkt->opts.tsval == d->tsval_last) &&
+		    likely(!(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))))
+			return 0;
+		if (pkt->opts.tsval != d->tsval_last)
+			d->tsval_last = pkt->opts.tsval;
+	}
+	now = tcpulse_coarse_now_ns();
+	if (d->last_seen_ns != now)
+		d->last_seen_ns = now;
+	return 1;
 }
 
 /* The whole per-packet path for one direction. Never changes the packet's fate. */
@@ -73,43 +96,39 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	struct packet pkt = {};
 	struct pod_ref pod = {};
 	__u32 segs, payload;
-	__u64 bytes, now;
-	int ret;
+	__u64 bytes;
+	int ret, ts_moved;
 
 	ret = parse_packet(skb, &pkt);
-	if (ret == PARSE_MALFORMED) {
+	if (unlikely(ret == PARSE_MALFORMED)) {
 		count_error(pkt.error);
 		return;
 	}
-	if (ret == PARSE_OTHER)
+	if (unlikely(ret == PARSE_OTHER))
 		return;
 
 	/* A GSO skb leaves as gso_segs wire segments, each with its own headers. */
 	segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
 	payload = pkt.l3_len - pkt.headers_len;
 	bytes = payload + (__u64)segs * pkt.headers_len;
-
 	pod.ifindex = skb->ifindex;
-	count_pod_traffic(&pod, dir, segs, bytes);
-	if (ret != PARSE_TCP)
-		return;
-	if (pkt.opts.bad)
-		count_error(TCPULSE_ERR_BAD_TCP_OPTION);
 
-	now = tcpulse_coarse_now_ns();
-	flow = flow_stats(&pkt, pod.ifindex, dir, now);
-	if (!flow)
-		return;
-	/* One direction's packets may be handled on two CPUs at once. */
-	d = &flow->dir[dir & 1];
-	__sync_fetch_and_add(&d->packets, segs);
-	__sync_fetch_and_add(&d->bytes, bytes);
-	__sync_fetch_and_add(&d->payload_bytes, payload);
-	/* Fields most packets would rewrite with the value they hold are only written when it
-	 * changes: the line stays shared between the CPUs that read it. */
-	if (d->last_seen_ns != now)
-		d->last_seen_ns = now;
-	track_tcp(&pkt, flow, &pod, dir, segs, payload);
+	if (likely(ret == PARSE_TCP)) {
+		if (unlikely(pkt.opts.bad))
+			count_error(TCPULSE_ERR_BAD_TCP_OPTION);
+		flow = flow_stats(&pkt, pod.ifindex, dir);
+		if (likely(flow != NULL)) {
+			/* One direction's packets may be handled on two CPUs at once. */
+			d = &flow->dir[dir & 1];
+			__sync_fetch_and_add(&d->packets, segs);
+			__sync_fetch_and_add(&d->bytes, bytes);
+			__sync_fetch_and_add(&d->payload_bytes, payload);
+			ts_moved = stamp_direction(d, &pkt);
+			track_tcp(&pkt, flow, &pod, dir, segs, payload, ts_moved);
+		}
+	}
+	/* Last: the flow's writes above need not wait behind this line's. */
+	count_pod_traffic(&pod, dir, segs, bytes);
 }
 
 #endif /* TCPULSE_FLOW_BPF_H */

@@ -13,6 +13,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "tcpulse/abi.h"
+#include "clock.bpf.h"
+#include "hints.bpf.h"
 #include "maps.bpf.h"
 
 /* The flow table's slot count less one (a power of two). The agent sets it before load to match
@@ -42,15 +44,14 @@ static __always_inline int slot_holds(const struct tcpulse_flow_slot *slot, cons
 }
 
 /* A new flow's first_seen_ns: the one field of a new entry that is not zero. */
-static __always_inline struct tcpulse_flow_stats *init_flow(struct tcpulse_flow_stats *flow,
-							    __u64 now)
+static __always_inline struct tcpulse_flow_stats *init_flow(struct tcpulse_flow_stats *flow)
 {
 	if (!flow) {
 		count_error(TCPULSE_ERR_FLOW_INSERT);
 		return NULL;
 	}
 	if (!flow->first_seen_ns)
-		flow->first_seen_ns = now;
+		flow->first_seen_ns = tcpulse_coarse_now_ns();
 	return flow;
 }
 
@@ -77,7 +78,7 @@ static __always_inline int claim_slot(struct tcpulse_flow_slot *slot, const __u6
  * per family, so that each sees one LRU and the verifier inlines every lookup. */
 static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, const void *key,
 							    const __u64 *w, __u32 nwords,
-							    __u64 hash, int v6, __u64 now)
+							    __u64 hash, int v6)
 {
 	static const struct tcpulse_flow_stats zero;
 	__u32 index = hash & tcpulse_flowtab_mask;
@@ -85,9 +86,9 @@ static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, cons
 	struct tcpulse_flow_slot *slot = bpf_map_lookup_elem(&tcpulse_flowtab, &index);
 	struct tcpulse_flow_stats *flow;
 
-	if (slot) {
+	if (likely(slot != NULL)) {
 		seen = slot_tag(slot);
-		if (seen == tag && slot_holds(slot, w, nwords))
+		if (likely(seen == tag) && likely(slot_holds(slot, w, nwords)))
 			return &slot->stats;
 	}
 	flow = bpf_map_lookup_elem(overflow, key);
@@ -96,9 +97,9 @@ static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, cons
 	if (slot && seen == TCPULSE_SLOT_FREE) {
 		/* Claimed by this packet, or by another of the same flow that won the race. */
 		if (claim_slot(slot, w, nwords, tag) || (slot_tag(slot) == tag && slot_holds(slot, w, nwords)))
-			return init_flow(&slot->stats, now);
+			return init_flow(&slot->stats);
 	}
-	return init_flow(lookup_or_create(overflow, key, &zero), now);
+	return init_flow(lookup_or_create(overflow, key, &zero));
 }
 
 #endif /* TCPULSE_FLOW_TABLE_BPF_H */

@@ -11,6 +11,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "tcpulse/abi.h"
+#include "hints.bpf.h"
 #include "maps.bpf.h"
 
 /* The pod a packet belongs to; its tcpulse_podstat entry is found on first use. */
@@ -44,9 +45,9 @@ static __always_inline void count_pod_traffic(struct pod_ref *pod, int dir, __u3
 	struct tcpulse_pod_slot *slot = bpf_map_lookup_elem(&tcpulse_podslot, &index);
 	struct tcpulse_pod_stats *stats;
 
-	if (slot && !slot->ifindex)
+	if (unlikely(slot && !slot->ifindex))
 		slot->ifindex = pod->ifindex;
-	if (slot && slot->ifindex == pod->ifindex) {
+	if (likely(slot && slot->ifindex == pod->ifindex)) {
 		slot->dir[dir & 1].packets += segs;
 		slot->dir[dir & 1].bytes += bytes;
 		return;

@@ -11,6 +11,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "tcpulse/abi.h"
+#include "hints.bpf.h"
 #include "histogram.bpf.h"
 #include "clock.bpf.h"
 #include "parse.bpf.h"
@@ -111,20 +112,18 @@ static __always_inline void track_handshake(const struct packet *pkt,
 /* pping's passive RTT: the first segment leaving the pod with a new TSval starts a sample (pure
  * ACKs do not: their timing depends on the pod's delayed-ACK logic); the first segment coming
  * back whose TSecr echoes it ends the sample. One sample outstanding per flow: at most one per
- * RTT, and nothing to expire but a slot. */
+ * RTT, and nothing to expire but a slot. ts_moved: the segment's TSval differs from the last one
+ * this direction carried (stamp_direction). */
 static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_flow_stats *flow,
-				      struct pod_ref *pod, int dir, __u32 payload)
+				      struct pod_ref *pod, int dir, __u32 payload, int ts_moved)
 {
 	__u64 now;
 
-	if (!pkt->opts.has_ts)
+	if (unlikely(!pkt->opts.has_ts))
 		return;
 	if (dir == TCPULSE_DIR_EGRESS) {
-		int fresh = pkt->opts.tsval != flow->dir[TCPULSE_DIR_EGRESS].tsval_last;
-
-		if (!fresh)
+		if (likely(!ts_moved))
 			return;
-		flow->dir[TCPULSE_DIR_EGRESS].tsval_last = pkt->opts.tsval;
 		if (!(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
 			return;
 		now = tcpulse_now_ns();
@@ -134,12 +133,12 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 		flow->ts_sent_ns = now;
 		return;
 	}
-	if (!flow->ts_sent_ns || !(pkt->flags & TCP_FLAG_ACK))
+	if (likely(!flow->ts_sent_ns) || unlikely(!(pkt->flags & TCP_FLAG_ACK)))
 		return;
-	if (pkt->opts.tsecr == flow->tsval_sent) {
+	if (unlikely(pkt->opts.tsecr == flow->tsval_sent)) {
 		record_rtt(flow, pod, tcpulse_now_ns() - flow->ts_sent_ns);
 		flow->ts_sent_ns = 0;
-	} else if (seq_after(pkt->opts.tsecr, flow->tsval_sent)) {
+	} else if (unlikely(seq_after(pkt->opts.tsecr, flow->tsval_sent))) {
 		/* The echo skipped our TSval (ACK of a later segment): start a new sample. */
 		flow->ts_sent_ns = 0;
 	}
@@ -181,13 +180,13 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 	__u32 seq = pkt->seq + ((pkt->flags & TCP_FLAG_SYN) ? 1 : 0);
 	__u32 end = seq + payload;
 
-	if (!(d->flags & TCPULSE_DIRF_SEQ_VALID)) {
+	if (unlikely(!(d->flags & TCPULSE_DIRF_SEQ_VALID))) {
 		d->seq_high = end;
 		d->flags |= TCPULSE_DIRF_SEQ_VALID;
 		return 0;
 	}
-	if (seq_after(end, d->seq_high)) {
-		if (seq_after(seq, d->seq_high)) { /* skipped bytes: remember the gap */
+	if (likely(seq_after(end, d->seq_high))) {
+		if (unlikely(seq_after(seq, d->seq_high))) { /* skipped bytes: remember the gap */
 			gap->hole_start = d->seq_high;
 			gap->hole_end = seq;
 			gap->hole_ns = tcpulse_now_ns();
@@ -241,35 +240,40 @@ static __always_inline void close_flow(struct tcpulse_flow_stats *flow,
 			stats_->dir[(dir) & 1].field += (n);                  \
 	} while (0)
 
-/* Everything TCP health needs from one segment. */
+/* Everything TCP health needs from one segment. Written so that an established connection's
+ * segment runs straight through: every event is the unlikely side of its branch. */
 static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_flow_stats *flow,
-				      struct pod_ref *pod, int dir, __u32 segs, __u32 payload)
+				      struct pod_ref *pod, int dir, __u32 segs, __u32 payload,
+				      int ts_moved)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
 
-	if (pkt->flags & TCP_FLAG_RST) {
+	if (unlikely(pkt->flags & TCP_FLAG_RST)) {
 		d->rsts++;
 		COUNT_POD_EVENT(pod, dir, rsts, 1);
 		if (flow->state != TCPULSE_CONN_CLOSED)
 			close_flow(flow, pod);
 		return;
 	}
-	if (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK))
+	/* The handshake: a SYN either way, or (the server's last step) an ACK coming in while one
+	 * is under way. */
+	if (unlikely(pkt->flags & TCP_FLAG_SYN) ||
+	    (dir == TCPULSE_DIR_INGRESS && unlikely(flow->state == TCPULSE_CONN_SYN)))
 		track_handshake(pkt, flow, pod, dir);
-	if (!(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && pkt->window == 0) {
+	if (unlikely(pkt->window == 0) && !(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))) {
 		d->zero_windows += segs;
 		COUNT_POD_EVENT(pod, dir, zero_windows, segs);
 	}
 	if (d->window != pkt->window)
 		d->window = pkt->window;
-	if (payload && is_retransmission(pkt, flow, dir, payload)) {
+	if (payload && unlikely(is_retransmission(pkt, flow, dir, payload))) {
 		d->retrans_segs += segs;
 		flow->gap[dir & 1].retrans_bytes += payload;
 		COUNT_POD_EVENT(pod, dir, retrans_segs, segs);
 		COUNT_POD_EVENT(pod, dir, retrans_bytes, payload);
 	}
-	track_rtt(pkt, flow, pod, dir, payload);
-	if (pkt->flags & TCP_FLAG_FIN) {
+	track_rtt(pkt, flow, pod, dir, payload, ts_moved);
+	if (unlikely(pkt->flags & TCP_FLAG_FIN)) {
 		d->flags |= TCPULSE_DIRF_FIN;
 		if ((flow->dir[(dir + 1) & 1].flags & TCPULSE_DIRF_FIN) &&
 		    flow->state != TCPULSE_CONN_CLOSED)
