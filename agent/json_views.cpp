@@ -14,15 +14,15 @@ std::string address_text(uint8_t family, const uint8_t* addr) {
   return text;
 }
 
-nlohmann::json direction_json(const tcpulse_flow_dir& d, const tcpulse_flow_gap& gap) {
+nlohmann::json direction_json(const tcpulse_flow_dir& d, const tcpulse_flow_events& ev) {
   nlohmann::json out = {{"packets", d.packets},
                         {"bytes", d.bytes},
                         {"payload_bytes", d.payload_bytes},
-                        {"retransmitted_segments", d.retrans_segs},
-                        {"retransmitted_bytes", gap.retrans_bytes},
-                        {"resets", d.rsts},
-                        {"zero_window_segments", d.zero_windows},
-                        {"syns", d.syns},
+                        {"retransmitted_segments", ev.retrans_segs},
+                        {"retransmitted_bytes", ev.retrans_bytes},
+                        {"resets", ev.rsts},
+                        {"zero_window_segments", ev.zero_windows},
+                        {"syns", ev.syns},
                         {"fin", (d.flags & TCPULSE_DIRF_FIN) != 0}};
   if (d.flags & TCPULSE_DIRF_WSCALE) out["window_scale"] = d.wscale;
   return out;
@@ -80,8 +80,8 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
                    {"local_port", ntohs(k.local_port)},
                    {"remote", address_text(k.family, k.remote_addr)},
                    {"remote_port", ntohs(k.remote_port)},
-                   {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS], s.gap[TCPULSE_DIR_EGRESS])},
-                   {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS], s.gap[TCPULSE_DIR_INGRESS])},
+                   {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS], s.events[TCPULSE_DIR_EGRESS])},
+                   {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS], s.events[TCPULSE_DIR_INGRESS])},
                    {"role", s.role == TCPULSE_FLOW_ROLE_CLIENT   ? "client"
                             : s.role == TCPULSE_FLOW_ROLE_SERVER ? "server"
                                                                  : "unknown"},

@@ -54,7 +54,7 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 
 		build_flow_key(&k.key, pkt, ifindex, dir, 4);
 		return find_flow(&tcpulse_flows4, &k.key, k.w, 2, tcpulse_flow_hash2(k.w[0], k.w[1]),
-				 0);
+				 0, dir);
 	} else {
 		union {
 			struct tcpulse_flow6_key key;
@@ -62,7 +62,7 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 		} k;
 
 		build_flow_key(&k.key, pkt, ifindex, dir, 16);
-		return find_flow(&tcpulse_flows6, &k.key, k.w, 5, tcpulse_flow_hash5(k.w), 1);
+		return find_flow(&tcpulse_flows6, &k.key, k.w, 5, tcpulse_flow_hash5(k.w), 1, dir);
 	}
 }
 
@@ -71,8 +71,11 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
  * and for segments without timestamps: a helper call costs a packet ~20 ns here, more than all
  * the rest of its flow accounting. Returns whether the timestamp moved (a new RTT sample may
  * start). */
-static __always_inline int stamp_direction(struct tcpulse_flow_dir *d, const struct packet *pkt)
+static __always_inline int stamp_direction(struct tcpulse_flow_stats *flow, int dir,
+					   const struct packet *pkt)
 {
+	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	struct tcpulse_flow_events *ev = &flow->events[dir & 1];
 	__u64 now;
 
 	if (likely(pkt->opts.has_ts)) {
@@ -83,8 +86,8 @@ static __always_inline int stamp_direction(struct tcpulse_flow_dir *d, const str
 			d->tsval_last = pkt->opts.tsval;
 	}
 	now = tcpulse_coarse_now_ns();
-	if (d->last_seen_ns != now)
-		d->last_seen_ns = now;
+	if (ev->last_seen_ns != now)
+		ev->last_seen_ns = now;
 	return 1;
 }
 
@@ -123,7 +126,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 			__sync_fetch_and_add(&d->packets, segs);
 			__sync_fetch_and_add(&d->bytes, bytes);
 			__sync_fetch_and_add(&d->payload_bytes, payload);
-			ts_moved = stamp_direction(d, &pkt);
+			ts_moved = stamp_direction(flow, dir, &pkt);
 			track_tcp(&pkt, flow, &pod, dir, segs, payload, ts_moved);
 		}
 	}

@@ -55,6 +55,22 @@ static __always_inline struct tcpulse_flow_stats *init_flow(struct tcpulse_flow_
 	return flow;
 }
 
+/* Whether a direction's line holds this IPv4 flow's key: copied there by the packet that claimed
+ * the slot, so that later packets find the flow in the line they update anyway. */
+static __always_inline int line_holds(const struct tcpulse_flow_dir *d, const __u64 *w)
+{
+	return *(const volatile __u64 *)&d->key[0] == w[0] && d->key[1] == w[1];
+}
+
+/* Copies an IPv4 flow's key into both directions' lines, first word last (as claim_slot). */
+static __always_inline void copy_key_to_lines(struct tcpulse_flow_stats *flow, const __u64 *w)
+{
+	flow->dir[TCPULSE_DIR_EGRESS].key[1] = w[1];
+	flow->dir[TCPULSE_DIR_INGRESS].key[1] = w[1];
+	__sync_lock_test_and_set(&flow->dir[TCPULSE_DIR_EGRESS].key[0], w[0]);
+	__sync_lock_test_and_set(&flow->dir[TCPULSE_DIR_INGRESS].key[0], w[0]);
+}
+
 /* Claims a free slot for the flow: 0 if another packet claimed it first. The key's first word
  * (never zero: it holds the ifindex) goes last, with an exchange that orders the others before
  * it, so that a reader seeing it sees the whole key. */
@@ -70,15 +86,18 @@ static __always_inline int claim_slot(struct tcpulse_flow_slot *slot, const __u6
 		slot->key[4] = w[4];
 	}
 	__sync_lock_test_and_set(&slot->key[0], w[0]);
+	if (nwords == 2)
+		copy_key_to_lines(&slot->stats, w);
 	return 1;
 }
 
 /* The flow's state, created if new; NULL only if the LRU refused an entry (counted). `overflow`
- * is the family's LRU and `key` its key, whose nwords 8-byte words are w. Inlined at one call site
- * per family, so that each sees one LRU and the verifier inlines every lookup. */
+ * is the family's LRU and `key` its key, whose nwords 8-byte words are w; dir is the packet's
+ * direction, whose line an IPv4 flow's packet checks first. Inlined at one call site per family,
+ * so that each sees one LRU and the verifier inlines every lookup. */
 static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, const void *key,
 							    const __u64 *w, __u32 nwords,
-							    __u64 hash, int v6)
+							    __u64 hash, int v6, int dir)
 {
 	static const struct tcpulse_flow_stats zero;
 	__u32 index = hash & tcpulse_flowtab_mask;
@@ -87,8 +106,10 @@ static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, cons
 	struct tcpulse_flow_stats *flow;
 
 	if (likely(slot != NULL)) {
+		if (nwords == 2 && likely(line_holds(&slot->stats.dir[dir & 1], w)))
+			return &slot->stats;
 		seen = slot_tag(slot);
-		if (likely(seen == tag) && likely(slot_holds(slot, w, nwords)))
+		if (seen == tag && slot_holds(slot, w, nwords))
 			return &slot->stats;
 	}
 	flow = bpf_map_lookup_elem(overflow, key);

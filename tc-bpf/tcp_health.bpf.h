@@ -79,7 +79,7 @@ static __always_inline void track_handshake(const struct packet *pkt,
 
 	if (syn) {
 		/* A second SYN (or SYN/ACK) the same way is a retry. */
-		if (d->syns++) {
+		if (flow->events[dir & 1].syns++) {
 			struct tcpulse_pod_stats *stats = pod_stats(pod);
 
 			if (stats)
@@ -117,6 +117,8 @@ static __always_inline void track_handshake(const struct packet *pkt,
 static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_flow_stats *flow,
 				      struct pod_ref *pod, int dir, __u32 payload, int ts_moved)
 {
+	/* The open sample lives in the line of the direction its echo comes back in. */
+	struct tcpulse_flow_dir *in = &flow->dir[TCPULSE_DIR_INGRESS];
 	__u64 now;
 
 	if (unlikely(!pkt->opts.has_ts))
@@ -127,20 +129,20 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 		if (!(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
 			return;
 		now = tcpulse_now_ns();
-		if (flow->ts_sent_ns && now - flow->ts_sent_ns < RTT_SAMPLE_EXPIRY_NS)
+		if (in->ts_sent_ns && now - in->ts_sent_ns < RTT_SAMPLE_EXPIRY_NS)
 			return;
-		flow->tsval_sent = pkt->opts.tsval;
-		flow->ts_sent_ns = now;
+		in->tsval_sent = pkt->opts.tsval;
+		in->ts_sent_ns = now;
 		return;
 	}
-	if (likely(!flow->ts_sent_ns) || unlikely(!(pkt->flags & TCP_FLAG_ACK)))
+	if (likely(!in->ts_sent_ns) || unlikely(!(pkt->flags & TCP_FLAG_ACK)))
 		return;
-	if (unlikely(pkt->opts.tsecr == flow->tsval_sent)) {
-		record_rtt(flow, pod, tcpulse_now_ns() - flow->ts_sent_ns);
-		flow->ts_sent_ns = 0;
-	} else if (unlikely(seq_after(pkt->opts.tsecr, flow->tsval_sent))) {
+	if (unlikely(pkt->opts.tsecr == in->tsval_sent)) {
+		record_rtt(flow, pod, tcpulse_now_ns() - in->ts_sent_ns);
+		in->ts_sent_ns = 0;
+	} else if (unlikely(seq_after(pkt->opts.tsecr, in->tsval_sent))) {
 		/* The echo skipped our TSval (ACK of a later segment): start a new sample. */
-		flow->ts_sent_ns = 0;
+		in->ts_sent_ns = 0;
 	}
 }
 
@@ -247,28 +249,38 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 				      int ts_moved)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	struct tcpulse_flow_events *ev = &flow->events[dir & 1];
 
 	if (unlikely(pkt->flags & TCP_FLAG_RST)) {
-		d->rsts++;
+		ev->rsts++;
 		COUNT_POD_EVENT(pod, dir, rsts, 1);
 		if (flow->state != TCPULSE_CONN_CLOSED)
 			close_flow(flow, pod);
 		return;
 	}
 	/* The handshake: a SYN either way, or (the server's last step) an ACK coming in while one
-	 * is under way. */
-	if (unlikely(pkt->flags & TCP_FLAG_SYN) ||
-	    (dir == TCPULSE_DIR_INGRESS && unlikely(flow->state == TCPULSE_CONN_SYN)))
+	 * is under way. Segments coming in check the connection's state only until it is past the
+	 * handshake: that state is in a line of its own, which they would otherwise read each time. */
+	if (dir == TCPULSE_DIR_INGRESS) {
+		if (unlikely(pkt->flags & TCP_FLAG_SYN) || unlikely(!(d->flags & TCPULSE_DIRF_SETTLED))) {
+			track_handshake(pkt, flow, pod, dir);
+			if (flow->state != TCPULSE_CONN_SYN)
+				d->flags |= TCPULSE_DIRF_SETTLED;
+			else
+				d->flags &= ~TCPULSE_DIRF_SETTLED;
+		}
+	} else if (unlikely(pkt->flags & TCP_FLAG_SYN)) {
 		track_handshake(pkt, flow, pod, dir);
+	}
 	if (unlikely(pkt->window == 0) && !(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))) {
-		d->zero_windows += segs;
+		ev->zero_windows += segs;
 		COUNT_POD_EVENT(pod, dir, zero_windows, segs);
 	}
 	if (d->window != pkt->window)
 		d->window = pkt->window;
 	if (payload && unlikely(is_retransmission(pkt, flow, dir, payload))) {
-		d->retrans_segs += segs;
-		flow->gap[dir & 1].retrans_bytes += payload;
+		ev->retrans_segs += segs;
+		ev->retrans_bytes += payload;
 		COUNT_POD_EVENT(pod, dir, retrans_segs, segs);
 		COUNT_POD_EVENT(pod, dir, retrans_bytes, payload);
 	}

@@ -81,6 +81,11 @@ TEST_F(FlowTable, NewFlowsTakeTheirSlotNotTheLru) {
     EXPECT_EQ(slot.tag, tcpulse_flow_tag(flow_hash(k), v6)) << "v6=" << v6;
     FlowKeyWords words = to_key_words(k);
     EXPECT_EQ(0, memcmp(slot.key, words.data(), sizeof(slot.key)));
+    // An IPv4 flow's key is also in both directions' lines, where its packets look first.
+    for (const auto& line : slot.stats.dir) {
+      EXPECT_EQ(line.key[0], v6 ? 0 : words[0]) << "v6=" << v6;
+      EXPECT_EQ(line.key[1], v6 ? 0 : words[1]) << "v6=" << v6;
+    }
     EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].packets, 2u);
     EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].payload_bytes, 300u);
     EXPECT_EQ(slot.stats.first_seen_ns, 5000u);

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 5
+#define TCPULSE_ABI_VERSION 6
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -95,60 +95,69 @@ struct tcpulse_flow6_key {
 #define TCPULSE_DIRF_HOLE (1 << 3)      /* [hole_start, hole_end) was skipped: a gap */
 #define TCPULSE_DIRF_WSCALE (1 << 4)    /* wscale came from this direction's SYN */
 #define TCPULSE_DIRF_HOLE_TS (1 << 5)   /* hole_tsval holds the TSval of the segment past the hole */
+#define TCPULSE_DIRF_SETTLED (1 << 6)   /* ingress: no handshake under way; its ACKs need no check */
 
-/* One direction of a flow: all that a packet going this way writes, in one 64-byte line. A flow
- * entry is laid out in whole cache lines because under load the datapath's cost is the number of
- * lines it misses, and the two directions often run on two CPUs: sharing a written line between
- * them made every packet wait for the other CPU's copy (docs/performance.md). */
+/* One direction of a flow as each packet going that way sees it: all that such a packet reads and
+ * writes, in one 64-byte line. In the flow table an IPv4 flow's line also holds a copy of its key,
+ * so that the packet finds its flow and updates it in this one line. Under load none of the flow's
+ * lines is still in this CPU's caches at the next packet, so the datapath's cost is the number of
+ * lines a packet touches, and a line the other direction writes (on another CPU) would cost both
+ * of them more (docs/performance.md). */
 struct tcpulse_flow_dir {
+	__u64 key[2];        /* in the table, an IPv4 flow's tcpulse_flow4_key (see the slot); else 0 */
 	__u64 packets;       /* wire segments (a GSO packet counts its segments) */
 	__u64 bytes;         /* L3 bytes: IP headers + TCP headers + payload */
 	__u64 payload_bytes; /* TCP payload only, retransmissions included */
-	__u64 last_seen_ns;  /* CLOCK_MONOTONIC at tick resolution */
+	__u64 ts_sent_ns;    /* ingress only: when tsval_sent left the pod; 0: no RTT sample open */
 	__u32 seq_high;      /* end of the highest segment seen */
+	__u32 tsval_last;    /* the last TSval this direction carried: a new one stamps last_seen */
+	__u32 tsval_sent;    /* ingress only: the pod's TSval whose echo ends the open RTT sample */
 	__u16 window;        /* last raw window field advertised */
 	__u8 wscale;         /* window scale from the SYN option */
 	__u8 flags;          /* TCPULSE_DIRF_* */
+};
+
+/* One direction's events and last activity: written when they happen, and at most once per tick
+ * of the sender's TCP timestamps. */
+struct tcpulse_flow_events {
+	__u64 last_seen_ns;  /* CLOCK_MONOTONIC at tick resolution */
+	__u64 retrans_bytes; /* payload of retransmitted segments */
 	__u32 retrans_segs;
 	__u32 zero_windows;  /* segments advertising a zero window (not SYN/FIN/RST) */
 	__u32 rsts;
 	__u32 syns;          /* SYN or SYN/ACK segments: more than one is a retry */
-	__u32 tsval_last;    /* egress only: the pod's last TSval; a new one starts an RTT sample */
-	__u32 pad0;
 };
 
 /* One direction's sequence gap, for telling retransmissions from reordering: written only when
  * a segment skips or fills bytes. */
 struct tcpulse_flow_gap {
 	__u64 hole_ns;       /* when the current hole opened */
-	__u64 retrans_bytes; /* payload of retransmitted segments */
 	__u32 hole_start;
 	__u32 hole_end;
 	__u32 hole_tsval;    /* TSval of the segment that revealed the hole */
 	__u32 pad0;
 };
 
-/* One TCP connection's state, four cache lines: one per direction, then the RTT and connection
- * state (read by each segment the pod receives), then the gaps. In the flow table's slots these
- * are real line boundaries (a slot is a head line and these four, from a page-aligned array), as
- * in the IPv4 LRU, whose element header (48 B) and 16-byte key fill one line. Per-packet counters
- * are updated with atomic adds, since one direction's packets may be handled on two CPUs at once. */
+/* One TCP connection's state, five cache lines: one per direction, then the connection's RTT and
+ * handshake, then both directions' events, then the gaps. In the flow table's slots these are
+ * real line boundaries (a slot is a head line and these five, from a page-aligned array). Per-packet
+ * counters are updated with atomic adds, since one direction's packets may be handled on two CPUs
+ * at once. */
 struct tcpulse_flow_stats {
 	struct tcpulse_flow_dir dir[TCPULSE_DIR_COUNT]; /* indexed by enum tcpulse_direction */
-	__u64 ts_sent_ns;       /* when tsval_sent left the pod; 0: no sample outstanding */
-	__u32 tsval_sent;       /* the pod's TSval awaiting its echo */
-	__u8 role;              /* enum tcpulse_flow_role */
-	__u8 state;             /* enum tcpulse_conn_state */
-	__u16 pad0;
+	__u64 first_seen_ns;    /* CLOCK_MONOTONIC at tick resolution */
+	__u64 syn_ns;           /* last SYN (client) or SYN/ACK (server) the pod sent */
 	__u64 rtt_sum_ns;
 	__u32 rtt_count;
 	__u32 rtt_min_ns;
 	__u32 rtt_max_ns;
 	__u32 handshake_rtt_ns; /* 0 until the handshake is seen */
-	__u64 first_seen_ns;    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u64 syn_ns;           /* last SYN (client) or SYN/ACK (server) the pod sent */
-	__u64 pad1;
+	__u8 role;              /* enum tcpulse_flow_role */
+	__u8 state;             /* enum tcpulse_conn_state */
+	__u8 pad0[22];
+	struct tcpulse_flow_events events[TCPULSE_DIR_COUNT];
 	struct tcpulse_flow_gap gap[TCPULSE_DIR_COUNT];
+	__u8 pad1[16];
 };
 
 /* The flow table: a flow lives in tcpulse_flowtab, an array of slots found by its key's hash,
@@ -164,7 +173,12 @@ struct tcpulse_flow_stats {
  *                         so that a packet still writing it never lands in the next flow
  * Only the datapath moves a slot from FREE to a tag, with one compare-and-swap: so exactly one
  * packet claims it, and a packet that loses the race finds the winner's tag at once. Only the
- * agent moves a slot from a tag to RETIRED, and back to FREE. */
+ * agent moves a slot from a tag to RETIRED, and back to FREE.
+ *
+ * For an IPv4 flow the claiming packet then copies the key into both directions' lines
+ * (stats.dir[].key, first word last), where later packets find it without reading the head line.
+ * A copy is only ever the key of the flow that holds the slot: the agent zeroes the copies right
+ * after it retires the slot, and a packet that finds no copy (or another key) goes by the tag. */
 #define TCPULSE_SLOT_FREE 0ULL
 #define TCPULSE_SLOT_RETIRED 2ULL
 #define TCPULSE_SLOT_GRACE_NS (1000ULL * 1000 * 1000)
@@ -302,10 +316,14 @@ struct tcpulse_pod_info {
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow4_key) == 16, "IPv4 flow key layout");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
-TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_gap) == 32, "flow gap layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_gap) == 24, "flow gap layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_events) == 32, "flow events layout");
+TCPULSE_ABI_ASSERT(__builtin_offsetof(struct tcpulse_flow_stats, events) == 192 &&
+			   __builtin_offsetof(struct tcpulse_flow_stats, gap) == 256,
+		   "flow stats: the events and the gaps start lines of their own");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
-TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_slot) == 320, "flow slot: a head line, then the stats");
-TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_stats) == 256, "flow stats: four cache lines");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_slot) == 384, "flow slot: a head line, then the stats");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_stats) == 320, "flow stats: five cache lines");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");
 
