@@ -69,26 +69,28 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 /* Stamps the direction's last_seen_ns. The clock is read only when the sender's TCP timestamp
  * has moved (at most once per tick of its clock, 1 ms on Linux), on handshake and close segments,
  * and for segments without timestamps: a helper call costs a packet ~20 ns here, more than all
- * the rest of its flow accounting. Returns whether the timestamp moved (a new RTT sample may
- * start). */
+ * the rest of its flow accounting. Returns whether the timestamp moved: only a segment with a new
+ * TSval may start an RTT sample (a FIN with the last segment's TSval would be timed from the
+ * wrong send). */
 static __always_inline int stamp_direction(struct tcpulse_flow_stats *flow, int dir,
 					   const struct packet *pkt)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
 	struct tcpulse_flow_events *ev = &flow->events[dir & 1];
+	int moved = 0;
 	__u64 now;
 
 	if (likely(pkt->opts.has_ts)) {
-		if (likely(pkt->opts.tsval == d->tsval_last) &&
-		    likely(!(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))))
+		moved = pkt->opts.tsval != d->tsval_last;
+		if (likely(!moved) && likely(!(pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))))
 			return 0;
-		if (pkt->opts.tsval != d->tsval_last)
+		if (moved)
 			d->tsval_last = pkt->opts.tsval;
 	}
 	now = tcpulse_coarse_now_ns();
 	if (ev->last_seen_ns != now)
 		ev->last_seen_ns = now;
-	return 1;
+	return moved;
 }
 
 /* The whole per-packet path for one direction. Never changes the packet's fate. */

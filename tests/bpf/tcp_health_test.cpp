@@ -147,6 +147,22 @@ TEST_P(TcpHealth, ContinuousRttFromTimestamps) {
   EXPECT_EQ(total, 3u);
 }
 
+// Only a new TSval starts a sample: a FIN (or SYN) carrying the TSval of the segment before it
+// would be timed from its own send, but the echo answers the earlier one.
+TEST_P(TcpHealth, FinWithTheLastTsvalStartsNoSample) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  uint64_t t = 10'000 * US;
+  at(t, E, c.out().seq(1001).ack(5001).timestamps(100, 500).payload(1000));
+  at(t + 300 * US, I, c.in().seq(5001).ack(2001).timestamps(600, 100));  // 300 us sample ends
+  at(t + 600 * US, E, c.out().flags(FIN).seq(2001).ack(5001).timestamps(100, 600));
+  at(t + 700 * US, I, c.in().seq(5001).ack(2002).timestamps(601, 100));
+  auto f = flow(c);
+  EXPECT_EQ(f.rtt_count, 2u);  // the SYN's and the data's; none from the FIN
+  EXPECT_EQ(f.rtt_max_ns, 300 * US);
+  EXPECT_GT(f.events[E].last_seen_ns, f.first_seen_ns);  // a FIN always reads the clock
+}
+
 TEST_P(TcpHealth, RetransmissionIsCounted) {
   Conn c;
   client_handshake(c, 0, 100 * US);
