@@ -78,7 +78,6 @@ static __always_inline int stamp_direction(struct tcpulse_flow_stats *flow, int 
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
 	struct tcpulse_flow_events *ev = &flow->events[dir & 1];
 	int moved = 0;
-	__u64 now;
 
 	if (likely(pkt->opts.has_ts)) {
 		moved = pkt->opts.tsval != d->tsval_last;
@@ -87,9 +86,9 @@ static __always_inline int stamp_direction(struct tcpulse_flow_stats *flow, int 
 		if (moved)
 			d->tsval_last = pkt->opts.tsval;
 	}
-	now = tcpulse_coarse_now_ns();
-	if (ev->last_seen_ns != now)
-		ev->last_seen_ns = now;
+	/* A plain store: reading the events line first, to skip an unchanged value, would wait for
+	 * the line, where a store does not. */
+	ev->last_seen_ns = tcpulse_coarse_now_ns();
 	return moved;
 }
 
