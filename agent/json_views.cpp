@@ -14,7 +14,8 @@ std::string address_text(uint8_t family, const uint8_t* addr) {
   return text;
 }
 
-nlohmann::json direction_json(const tcpulse_flow_dir& d, const tcpulse_flow_events& ev) {
+nlohmann::json direction_json(const tcpulse_flow_dir& d) {
+  const tcpulse_flow_events& ev = d.events;
   nlohmann::json out = {{"packets", d.packets},
                         {"bytes", d.bytes},
                         {"payload_bytes", d.payload_bytes},
@@ -80,8 +81,8 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
                    {"local_port", ntohs(k.local_port)},
                    {"remote", address_text(k.family, k.remote_addr)},
                    {"remote_port", ntohs(k.remote_port)},
-                   {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS], s.events[TCPULSE_DIR_EGRESS])},
-                   {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS], s.events[TCPULSE_DIR_INGRESS])},
+                   {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS])},
+                   {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS])},
                    {"role", s.role == TCPULSE_FLOW_ROLE_CLIENT   ? "client"
                             : s.role == TCPULSE_FLOW_ROLE_SERVER ? "server"
                                                                  : "unknown"},

@@ -79,7 +79,7 @@ static __always_inline void track_handshake(const struct packet *pkt,
 
 	if (syn) {
 		/* A second SYN (or SYN/ACK) the same way is a retry. */
-		if (flow->events[dir & 1].syns++) {
+		if (flow->dir[dir & 1].events.syns++) {
 			struct tcpulse_pod_stats *stats = pod_stats(pod);
 
 			if (stats)
@@ -177,7 +177,7 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 					     __u32 payload)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
-	struct tcpulse_flow_gap *gap = &flow->gap[dir & 1];
+	struct tcpulse_flow_gap *gap = &flow->dir[dir & 1].gap;
 	const struct tcpulse_flow_dir *peer = &flow->dir[(dir + 1) & 1];
 	__u32 seq = pkt->seq + ((pkt->flags & TCP_FLAG_SYN) ? 1 : 0);
 	__u32 end = seq + payload;
@@ -249,7 +249,7 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 				      int ts_moved)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
-	struct tcpulse_flow_events *ev = &flow->events[dir & 1];
+	struct tcpulse_flow_events *ev = &flow->dir[dir & 1].events;
 
 	if (unlikely(pkt->flags & TCP_FLAG_RST)) {
 		ev->rsts++;

@@ -62,8 +62,8 @@ TEST_P(Datapath, Ipv4ConnectionBothDirectionsInOneFlow) {
   EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].bytes, 2 * 40u + 100);  // IP + TCP headers + payload
   EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].bytes, 2 * 40u + 1400);
   EXPECT_EQ(s->first_seen_ns, 1000u);
-  EXPECT_EQ(s->events[TCPULSE_DIR_EGRESS].last_seen_ns, 3000u);
-  EXPECT_EQ(s->events[TCPULSE_DIR_INGRESS].last_seen_ns, 3000u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].events.last_seen_ns, 3000u);
+  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].events.last_seen_ns, 3000u);
   EXPECT_EQ(flow_count(), 1u);
 
   auto t = pod_stats();

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 6
+#define TCPULSE_ABI_VERSION 7
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -97,26 +97,6 @@ struct tcpulse_flow6_key {
 #define TCPULSE_DIRF_HOLE_TS (1 << 5)   /* hole_tsval holds the TSval of the segment past the hole */
 #define TCPULSE_DIRF_SETTLED (1 << 6)   /* ingress: no handshake under way; its ACKs need no check */
 
-/* One direction of a flow as each packet going that way sees it: all that such a packet reads and
- * writes, in one 64-byte line. In the flow table an IPv4 flow's line also holds a copy of its key,
- * so that the packet finds its flow and updates it in this one line. Under load none of the flow's
- * lines is still in this CPU's caches at the next packet, so the datapath's cost is the number of
- * lines a packet touches, and a line the other direction writes (on another CPU) would cost both
- * of them more (docs/performance.md). */
-struct tcpulse_flow_dir {
-	__u64 key[2];        /* in the table, an IPv4 flow's tcpulse_flow4_key (see the slot); else 0 */
-	__u64 packets;       /* wire segments (a GSO packet counts its segments) */
-	__u64 bytes;         /* L3 bytes: IP headers + TCP headers + payload */
-	__u64 payload_bytes; /* TCP payload only, retransmissions included */
-	__u64 ts_sent_ns;    /* ingress only: when tsval_sent left the pod; 0: no RTT sample open */
-	__u32 seq_high;      /* end of the highest segment seen */
-	__u32 tsval_last;    /* the last TSval this direction carried: a new one stamps last_seen */
-	__u32 tsval_sent;    /* ingress only: the pod's TSval whose echo ends the open RTT sample */
-	__u16 window;        /* last raw window field advertised */
-	__u8 wscale;         /* window scale from the SYN option */
-	__u8 flags;          /* TCPULSE_DIRF_* */
-};
-
 /* One direction's events and last activity: written when they happen, and at most once per tick
  * of the sender's TCP timestamps. */
 struct tcpulse_flow_events {
@@ -138,11 +118,38 @@ struct tcpulse_flow_gap {
 	__u32 pad0;
 };
 
-/* One TCP connection's state, five cache lines: one per direction, then the connection's RTT and
- * handshake, then both directions' events, then the gaps. In the flow table's slots these are
- * real line boundaries (a slot is a head line and these five, from a page-aligned array). Per-packet
- * counters are updated with atomic adds, since one direction's packets may be handled on two CPUs
- * at once. */
+/* One direction of a flow, two 64-byte lines. The first is all that a packet going that way reads
+ * and writes; in the flow table an IPv4 flow's first line also holds a copy of its key, so that the
+ * packet finds its flow and updates it in this one line. Under load none of the flow's lines is
+ * still in this CPU's caches at the next packet, so the datapath's cost is the number of lines a
+ * packet touches, and a line the other direction writes (on another CPU) costs both of them more.
+ *
+ * The second line, the direction's rarely written events, is what separates the two directions'
+ * first lines: the CPU's next-line prefetcher, following one direction's packets, pulls in the line
+ * after theirs, and when that was the other direction's line it was taken from the CPU writing it
+ * (ABI v6 lost ~50 ns per packet of one direction to that: docs/performance.md). */
+struct tcpulse_flow_dir {
+	__u64 key[2];        /* in the table, an IPv4 flow's tcpulse_flow4_key (see the slot); else 0 */
+	__u64 packets;       /* wire segments (a GSO packet counts its segments) */
+	__u64 bytes;         /* L3 bytes: IP headers + TCP headers + payload */
+	__u64 payload_bytes; /* TCP payload only, retransmissions included */
+	__u64 ts_sent_ns;    /* ingress only: when tsval_sent left the pod; 0: no RTT sample open */
+	__u32 seq_high;      /* end of the highest segment seen */
+	__u32 tsval_last;    /* the last TSval this direction carried: a new one stamps last_seen */
+	__u32 tsval_sent;    /* ingress only: the pod's TSval whose echo ends the open RTT sample */
+	__u16 window;        /* last raw window field advertised */
+	__u8 wscale;         /* window scale from the SYN option */
+	__u8 flags;          /* TCPULSE_DIRF_* */
+	/* second line */
+	struct tcpulse_flow_events events;
+	struct tcpulse_flow_gap gap;
+	__u64 pad0;
+};
+
+/* One TCP connection's state, five cache lines: two per direction, then the connection's RTT and
+ * handshake. In the flow table's slots these are real line boundaries (a slot is a head line and
+ * these five, from a page-aligned array). Per-packet counters are updated with atomic adds, since
+ * one direction's packets may be handled on two CPUs at once. */
 struct tcpulse_flow_stats {
 	struct tcpulse_flow_dir dir[TCPULSE_DIR_COUNT]; /* indexed by enum tcpulse_direction */
 	__u64 first_seen_ns;    /* CLOCK_MONOTONIC at tick resolution */
@@ -155,9 +162,6 @@ struct tcpulse_flow_stats {
 	__u8 role;              /* enum tcpulse_flow_role */
 	__u8 state;             /* enum tcpulse_conn_state */
 	__u8 pad0[22];
-	struct tcpulse_flow_events events[TCPULSE_DIR_COUNT];
-	struct tcpulse_flow_gap gap[TCPULSE_DIR_COUNT];
-	__u8 pad1[16];
 };
 
 /* The flow table: a flow lives in tcpulse_flowtab, an array of slots found by its key's hash,
@@ -315,12 +319,13 @@ struct tcpulse_pod_info {
 #endif
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow4_key) == 16, "IPv4 flow key layout");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow6_key) == 40, "IPv6 flow key layout");
-TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_dir) == 64, "flow direction: one cache line");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_dir) == 128 &&
+			   __builtin_offsetof(struct tcpulse_flow_dir, events) == 64,
+		   "flow direction: the packets' line, then the events' line");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_gap) == 24, "flow gap layout");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_events) == 32, "flow events layout");
-TCPULSE_ABI_ASSERT(__builtin_offsetof(struct tcpulse_flow_stats, events) == 192 &&
-			   __builtin_offsetof(struct tcpulse_flow_stats, gap) == 256,
-		   "flow stats: the events and the gaps start lines of their own");
+TCPULSE_ABI_ASSERT(__builtin_offsetof(struct tcpulse_flow_stats, first_seen_ns) == 256,
+		   "flow stats: the connection's line after both directions'");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_slot) == 384, "flow slot: a head line, then the stats");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_stats) == 320, "flow stats: five cache lines");
