@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Per-packet cost of the tcpulse datapath, measured with the kernel's bpf_stats (run_time_ns /
-# run_cnt) on a local node of two pods, under bulk and small-message TCP traffic.
+# run_cnt) on a local node of two pods, under bulk and request/response TCP traffic.
 #
 # bpf_stats charges every program run a fixed overhead of its own, so an empty TC program is
 # attached to the same host veths and sees the same packets in the same run; tcpulse's cost is
-# reported above that floor. Rounds are interleaved (bulk, small, bulk, small, ...) and medians
-# quoted. Also prints the datapath maps' memory.
+# reported above that floor. Rounds are interleaved (bulk, rr, bulk, rr, ...) and medians quoted:
+#   bulk  iperf3 client -> server (128 KiB writes, GSO)
+#   rr    request/response, one connection, 64-byte request and response (build/bin/tcp-rr)
+# Also prints the datapath maps' memory.
 #
 #   sudo ./hack/bench-datapath.sh [ROUNDS (default 5)] [SECONDS per round (default 5)]
 set -euo pipefail
@@ -66,13 +68,17 @@ iperf_pid=$!
 sleep 0.5
 
 declare -A results
-run_round() { # run_round WORKLOAD IPERF_ARGS...
+run_round() { # run_round bulk|rr
 	local name=$1 b_in b_eg b_em a_in a_eg a_em
-	shift
 	read -r -a b_in <<<"$(totals $ingress_ids)"
 	read -r -a b_eg <<<"$(totals $egress_ids)"
 	read -r -a b_em <<<"$(totals $empty_ids)"
-	ip netns exec "$NODE_NAME-client" iperf3 -c "${NODE_IP[server]}" -p 5301 -t "$seconds" "$@" >/dev/null
+	if [[ $name == bulk ]]; then
+		ip netns exec "$NODE_NAME-client" iperf3 -c "${NODE_IP[server]}" -p 5301 -t "$seconds" >/dev/null
+	else
+		build/bin/tcp-rr "/run/netns/$NODE_NAME-server" "${NODE_IP[server]}" 5302 \
+			"/run/netns/$NODE_NAME-client" "$seconds" >/dev/null
+	fi
 	read -r -a a_in <<<"$(totals $ingress_ids)"
 	read -r -a a_eg <<<"$(totals $egress_ids)"
 	read -r -a a_em <<<"$(totals $empty_ids)"
@@ -86,17 +92,17 @@ run_round() { # run_round WORKLOAD IPERF_ARGS...
 		"$name" "$ns_in" "$ns_eg" "$ns_em" "$pkts"
 }
 
-echo "== $rounds interleaved rounds of ${seconds}s: bulk (iperf3, 128 KiB writes) and small (iperf3 -l 128)"
+echo "== $rounds interleaved rounds of ${seconds}s: bulk (iperf3, 128 KiB writes) and rr (tcp-rr, 64 B each way)"
 for ((r = 1; r <= rounds; r++)); do
 	run_round bulk
-	run_round small -l 128
+	run_round rr
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
 echo "== medians (ns per program run; 'above floor' = tcpulse minus the empty program, same packets)"
 printf "   %-6s %10s %10s %10s %16s %16s\n" LOAD INGRESS EGRESS EMPTY "INGRESS-FLOOR" "EGRESS-FLOOR"
-for w in bulk small; do
+for w in bulk rr; do
 	m_in=$(awk '{print $1}' <<<"${results[$w]}" | grep . | median)
 	m_eg=$(awk '{print $2}' <<<"${results[$w]}" | grep . | median)
 	m_em=$(awk '{print $3}' <<<"${results[$w]}" | grep . | median)
