@@ -19,6 +19,12 @@
 
 /* An RTT sample not echoed within this long is dropped, so a lost echo never blocks sampling. */
 #define RTT_SAMPLE_EXPIRY_NS (10ULL * 1000 * 1000 * 1000)
+/* A flow starts at most one RTT sample per this long (pping's rate limit; its default is 100 ms).
+ * Without it a busy flow started one per tick of its TCP timestamps, 1,000 a second, and under
+ * request/response load the samples cost each packet ~90 ns on average (docs/performance.md):
+ * each moves the ingress line between the two CPUs and updates the pod's histogram. 100 samples
+ * a second per flow still fill the pod's histogram. */
+#define RTT_SAMPLE_INTERVAL_NS (10ULL * 1000 * 1000)
 /* Without an RTT estimate, a gap filled faster than this is taken as reordering. */
 #define DEFAULT_REORDER_WINDOW_NS (1000ULL * 1000)
 
@@ -111,14 +117,16 @@ static __always_inline void track_handshake(const struct packet *pkt,
 
 /* pping's passive RTT: the first segment leaving the pod with a new TSval starts a sample (pure
  * ACKs do not: their timing depends on the pod's delayed-ACK logic); the first segment coming
- * back whose TSecr echoes it ends the sample. One sample outstanding per flow: at most one per
- * RTT, and nothing to expire but a slot. ts_moved: the segment's TSval differs from the last one
- * this direction carried (stamp_direction). */
+ * back whose TSecr echoes it ends the sample. One sample outstanding per flow, and one started
+ * per RTT_SAMPLE_INTERVAL_NS at most: nothing to expire but a slot. ts_moved: the segment's TSval
+ * differs from the last one this direction carried (stamp_direction). */
 static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_flow_stats *flow,
 				      struct pod_ref *pod, int dir, __u32 payload, int ts_moved)
 {
-	/* The open sample lives in the line of the direction its echo comes back in. */
+	/* The open sample lives in the line of the direction its echo comes back in; when the last
+	 * one started, in the line of the direction that starts them. */
 	struct tcpulse_flow_dir *in = &flow->dir[TCPULSE_DIR_INGRESS];
+	struct tcpulse_flow_dir *out = &flow->dir[TCPULSE_DIR_EGRESS];
 	__u64 now;
 
 	if (unlikely(!pkt->opts.has_ts))
@@ -129,10 +137,13 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 		if (!(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
 			return;
 		now = tcpulse_now_ns();
+		if (out->ts_sent_ns && now - out->ts_sent_ns < RTT_SAMPLE_INTERVAL_NS)
+			return;
 		if (in->ts_sent_ns && now - in->ts_sent_ns < RTT_SAMPLE_EXPIRY_NS)
 			return;
 		in->tsval_sent = pkt->opts.tsval;
 		in->ts_sent_ns = now;
+		out->ts_sent_ns = now;
 		return;
 	}
 	if (likely(!in->ts_sent_ns) || unlikely(!(pkt->flags & TCP_FLAG_ACK)))

@@ -126,9 +126,10 @@ TEST_P(TcpHealth, ContinuousRttFromTimestamps) {
   at(t + 10 * US, E, c.out().seq(2001).ack(5001).timestamps(100, 500).payload(1000));  // same TSval
   at(t + 20 * US, E, c.out().ack(5001).timestamps(101, 500));  // pure ACK: never a sample start
   at(t + 500 * US, I, c.in().seq(5001).ack(3001).timestamps(600, 100));
-  // A later TSval while none is outstanding starts the next sample.
-  at(t + 1'000 * US, E, c.out().seq(3001).ack(5001).timestamps(102, 600).payload(100));
-  at(t + 1'800 * US, I, c.in().seq(5001).ack(3101).timestamps(601, 102));
+  // A later TSval while none is outstanding, 10 ms (the rate limit) after the last sample
+  // started, starts the next sample.
+  at(t + 10'000 * US, E, c.out().seq(3001).ack(5001).timestamps(110, 600).payload(100));
+  at(t + 10'800 * US, I, c.in().seq(5001).ack(3101).timestamps(601, 110));
   auto f = flow(c);
   // Three samples: the SYN (TSval 10) echoed by the SYN/ACK after 100 us, then 500 and 800 us.
   EXPECT_EQ(f.rtt_count, 3u);
@@ -145,6 +146,27 @@ TEST_P(TcpHealth, ContinuousRttFromTimestamps) {
   uint64_t total = 0;
   for (auto b : p.rtt_buckets) total += b;
   EXPECT_EQ(total, 3u);
+}
+
+// A flow starts at most one sample per 10 ms, as pping rate-limits: a new TSval sooner after the
+// last sample started (even one already echoed) starts none.
+TEST_P(TcpHealth, RttSamplesStartAtMostOncePerTenMilliseconds) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);  // the SYN's sample starts at 0
+  uint64_t t = 20'000 * US;
+  at(t, E, c.out().seq(1001).ack(5001).timestamps(100, 500).payload(100));  // starts one
+  at(t + 200 * US, I, c.in().seq(5001).ack(1101).timestamps(600, 100));     // 200 us
+  at(t + 1'000 * US, E, c.out().seq(1101).ack(5001).timestamps(101, 600).payload(100));
+  at(t + 1'300 * US, I, c.in().seq(5001).ack(1201).timestamps(601, 101));   // not a sample
+  at(t + 9'999 * US, E, c.out().seq(1201).ack(5001).timestamps(109, 601).payload(100));
+  at(t + 10'499 * US, I, c.in().seq(5001).ack(1301).timestamps(602, 109));  // not a sample
+  EXPECT_EQ(flow(c).rtt_count, 2u);  // the SYN's and the first data's
+  at(t + 10'000 * US, E, c.out().seq(1301).ack(5001).timestamps(110, 602).payload(100));
+  at(t + 10'700 * US, I, c.in().seq(5001).ack(1401).timestamps(603, 110));  // 700 us
+  auto f = flow(c);
+  EXPECT_EQ(f.rtt_count, 3u);
+  EXPECT_EQ(f.rtt_sum_ns, 100 * US + 200 * US + 700 * US);
+  EXPECT_EQ(f.rtt_max_ns, 700 * US);
 }
 
 // Only a new TSval starts a sample: a FIN (or SYN) carrying the TSval of the segment before it
@@ -309,9 +331,9 @@ TEST_P(TcpHealth, Ipv6ConnectionSignals) {
   c.pod = "fd00::1";
   c.peer = "fd00::2";
   client_handshake(c, 0, 250 * US);
-  at(1'000 * US, E, c.out().seq(1001).ack(5001).timestamps(20, 500).payload(1200));
-  at(1'000 * US + 400 * US, I, c.in().seq(5001).ack(2201).timestamps(700, 20));
-  at(9'000 * US, E, c.out().seq(1001).ack(5001).timestamps(30, 700).payload(1200));
+  at(10'000 * US, E, c.out().seq(1001).ack(5001).timestamps(20, 500).payload(1200));
+  at(10'000 * US + 400 * US, I, c.in().seq(5001).ack(2201).timestamps(700, 20));
+  at(19'000 * US, E, c.out().seq(1001).ack(5001).timestamps(30, 700).payload(1200));
   auto f = flow(c);
   EXPECT_EQ(f.handshake_rtt_ns, 250 * US);
   EXPECT_EQ(f.rtt_count, 2u);  // the SYN's sample (250 us) and the data's (400 us)

@@ -133,7 +133,8 @@ struct tcpulse_flow_dir {
 	__u64 packets;       /* wire segments (a GSO packet counts its segments) */
 	__u64 bytes;         /* L3 bytes: IP headers + TCP headers + payload */
 	__u64 payload_bytes; /* TCP payload only, retransmissions included */
-	__u64 ts_sent_ns;    /* ingress only: when tsval_sent left the pod; 0: no RTT sample open */
+	__u64 ts_sent_ns;    /* ingress: when tsval_sent left the pod, 0: no RTT sample open;
+			      * egress: when the last RTT sample started (the rate limit) */
 	__u32 seq_high;      /* end of the highest segment seen */
 	__u32 tsval_last;    /* the last TSval this direction carried: a new one stamps last_seen */
 	__u32 tsval_sent;    /* ingress only: the pod's TSval whose echo ends the open RTT sample */
