@@ -3,8 +3,8 @@
 # run_cnt) on a local node of two pods, under bulk and request/response TCP traffic.
 #
 # bpf_stats charges every program run a fixed overhead of its own, so an empty TC program is
-# attached to the same host veths and sees the same packets in the same run; tcpulse's cost is
-# reported above that floor. Rounds are interleaved (bulk, rr, bulk, rr, ...) and medians quoted:
+# attached to the same host veths the same way as tcpulse (a tcx link; clsact where the kernel has
+# no tcx) and sees the same packets in the same run; tcpulse's cost is reported above that floor. Rounds are interleaved (bulk, rr, bulk, rr, ...) and medians quoted:
 #   bulk  iperf3 client -> server (128 KiB writes, GSO)
 #   rr    request/response, one connection, 64-byte request and response (build/bin/tcp-rr)
 # Also prints the datapath maps' memory.
@@ -24,7 +24,9 @@ stats_before=$(sysctl -n kernel.bpf_stats_enabled)
 iproute_dirs=()
 for d in tc ip xdp; do [[ -e /sys/fs/bpf/$d ]] || iproute_dirs+=("/sys/fs/bpf/$d"); done
 iperf_pid=""
+floor_pins=/sys/fs/bpf/tcpulse-bench-floor-$$
 cleanup() {
+	rm -rf "$floor_pins" # unpinning the floor's tcx links detaches them
 	[[ -n "$iperf_pid" ]] && kill "$iperf_pid" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$stats_before"
 	node_cleanup
@@ -42,12 +44,17 @@ node_add_pod client
 node_add_pod server
 
 # The floor: the empty program on both hooks of both host veths, beside tcpulse.
-for pod in client server; do
-	veth=$(node_host_veth "$pod")
-	tc qdisc add dev "$veth" clsact
-	tc filter add dev "$veth" ingress bpf da obj build/bench/empty.bpf.o sec tc
-	tc filter add dev "$veth" egress bpf da obj build/bench/empty.bpf.o sec tc
-done
+veths=("$(node_host_veth client)" "$(node_host_veth server)")
+if build/bin/attach-floor build/bench/empty.bpf.o "$floor_pins" "${veths[@]}"; then
+	echo "== floor attached by tcx, as tcpulse"
+else
+	echo "== no tcx here: floor attached as a cls_bpf filter"
+	for veth in "${veths[@]}"; do
+		tc qdisc add dev "$veth" clsact 2>/dev/null || true
+		tc filter add dev "$veth" ingress bpf da obj build/bench/empty.bpf.o sec tc
+		tc filter add dev "$veth" egress bpf da obj build/bench/empty.bpf.o sec tc
+	done
+fi
 sysctl -qw kernel.bpf_stats_enabled=1
 
 ids() { # program ids by name: tcpulse_ingress | tcpulse_egress | bench_empty
