@@ -46,7 +46,7 @@ static __always_inline void build_flow_key(void *key, const struct packet *pkt, 
 static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet *pkt,
 							     __u32 ifindex, int dir)
 {
-	if (pkt->family == TCPULSE_AF_INET) {
+	if (likely(pkt->family == TCPULSE_AF_INET)) { /* the straight path: see parse_packet */
 		union {
 			struct tcpulse_flow4_key key;
 			__u64 w[2];
