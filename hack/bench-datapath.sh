@@ -4,7 +4,8 @@
 #
 # bpf_stats charges every program run a fixed overhead of its own, so an empty TC program is
 # attached to the same host veths the same way as tcpulse (a tcx link; clsact where the kernel has
-# no tcx) and sees the same packets in the same run; tcpulse's cost is reported above that floor. Rounds are interleaved (bulk, rr, bulk, rr, ...) and medians quoted:
+# no tcx) and sees the same packets in the same run; tcpulse's cost is reported above that floor.
+# Rounds are interleaved (bulk, rr, bulk, rr, ...) and medians quoted:
 #   bulk  iperf3 client -> server (128 KiB writes, GSO)
 #   rr    request/response, one connection, 64-byte request and response (build/bin/tcp-rr)
 # Also prints the datapath maps' memory.

@@ -76,7 +76,7 @@ static __always_inline int stamp_direction(struct tcpulse_flow_stats *flow, int 
 					   const struct packet *pkt)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
-	struct tcpulse_flow_events *ev = &flow->dir[dir & 1].events;
+	struct tcpulse_flow_events *ev = &d->events;
 	int moved = 0;
 
 	if (likely(pkt->opts.has_ts)) {

@@ -85,7 +85,7 @@ static __always_inline void track_handshake(const struct packet *pkt,
 
 	if (syn) {
 		/* A second SYN (or SYN/ACK) the same way is a retry. */
-		if (flow->dir[dir & 1].events.syns++) {
+		if (d->events.syns++) {
 			struct tcpulse_pod_stats *stats = pod_stats(pod);
 
 			if (stats)
@@ -188,7 +188,7 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 					     __u32 payload)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
-	struct tcpulse_flow_gap *gap = &flow->dir[dir & 1].gap;
+	struct tcpulse_flow_gap *gap = &d->gap;
 	const struct tcpulse_flow_dir *peer = &flow->dir[(dir + 1) & 1];
 	__u32 seq = pkt->seq + ((pkt->flags & TCP_FLAG_SYN) ? 1 : 0);
 	__u32 end = seq + payload;
@@ -260,7 +260,7 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 				      int ts_moved)
 {
 	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
-	struct tcpulse_flow_events *ev = &flow->dir[dir & 1].events;
+	struct tcpulse_flow_events *ev = &d->events;
 
 	if (unlikely(pkt->flags & TCP_FLAG_RST)) {
 		ev->rsts++;
@@ -287,8 +287,7 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 		ev->zero_windows += segs;
 		COUNT_POD_EVENT(pod, dir, zero_windows, segs);
 	}
-	if (d->window != pkt->window)
-		d->window = pkt->window;
+	d->window = pkt->window; /* a line the locked adds already hold */
 	if (payload && unlikely(is_retransmission(pkt, flow, dir, payload))) {
 		ev->retrans_segs += segs;
 		ev->retrans_bytes += payload;

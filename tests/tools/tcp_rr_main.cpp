@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -21,25 +20,14 @@
 
 namespace {
 
-// Reads exactly n bytes; false at EOF.
-bool read_full(int fd, char* buf, size_t n) {
-  while (n > 0) {
-    ssize_t got = read(fd, buf, n);
-    if (got <= 0) return false;
-    buf += got;
-    n -= static_cast<size_t>(got);
-  }
-  return true;
+// One message each way. A blocking stream socket sends all of it in one call; MSG_WAITALL makes
+// the receive wait for all of it too. False at EOF or on an error.
+bool send_message(int fd, const char* buf, size_t n) {
+  return send(fd, buf, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n);
 }
 
-bool write_full(int fd, const char* buf, size_t n) {
-  while (n > 0) {
-    ssize_t put = write(fd, buf, n);
-    if (put <= 0) return false;
-    buf += put;
-    n -= static_cast<size_t>(put);
-  }
-  return true;
+bool receive_message(int fd, char* buf, size_t n) {
+  return recv(fd, buf, n, MSG_WAITALL) == static_cast<ssize_t>(n);
 }
 
 // Without it, each small response would wait for the ACK of the one before (Nagle).
@@ -69,7 +57,8 @@ int main(int argc, char** argv) {
       UniqueFd conn(accept(listener.get(), nullptr, nullptr));
       no_delay(conn.get());
       std::vector<char> buf(size);
-      while (read_full(conn.get(), buf.data(), size) && write_full(conn.get(), buf.data(), size)) {
+      while (receive_message(conn.get(), buf.data(), size) &&
+             send_message(conn.get(), buf.data(), size)) {
       }
     });
 
@@ -79,7 +68,8 @@ int main(int argc, char** argv) {
     uint64_t transactions = 0;
     const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < end) {
-      if (!write_full(c.fd.get(), buf.data(), size) || !read_full(c.fd.get(), buf.data(), size))
+      if (!send_message(c.fd.get(), buf.data(), size) ||
+          !receive_message(c.fd.get(), buf.data(), size))
         throw std::runtime_error("the connection broke");
       ++transactions;
     }
