@@ -81,8 +81,8 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
                    {"local_port", ntohs(k.local_port)},
                    {"remote", address_text(k.family, k.remote_addr)},
                    {"remote_port", ntohs(k.remote_port)},
-                   {"egress", direction_json(s.dir[TCPULSE_DIR_EGRESS])},
-                   {"ingress", direction_json(s.dir[TCPULSE_DIR_INGRESS])},
+                   {"egress", direction_json(s.egress)},
+                   {"ingress", direction_json(s.ingress)},
                    {"role", s.role == TCPULSE_FLOW_ROLE_CLIENT   ? "client"
                             : s.role == TCPULSE_FLOW_ROLE_SERVER ? "server"
                                                                  : "unknown"},

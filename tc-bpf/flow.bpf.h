@@ -75,7 +75,7 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 static __always_inline int stamp_direction(struct tcpulse_flow_stats *flow, int dir,
 					   const struct packet *pkt)
 {
-	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	struct tcpulse_flow_dir *d = tcpulse_flow_dir_of(flow, dir);
 	struct tcpulse_flow_events *ev = &d->events;
 	int moved = 0;
 
@@ -123,7 +123,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 		flow = flow_stats(&pkt, pod.ifindex, dir);
 		if (likely(flow != NULL)) {
 			/* One direction's packets may be handled on two CPUs at once. */
-			d = &flow->dir[dir & 1];
+			d = tcpulse_flow_dir_of(flow, dir);
 			__sync_fetch_and_add(&d->packets, segs);
 			__sync_fetch_and_add(&d->bytes, bytes);
 			__sync_fetch_and_add(&d->payload_bytes, payload);

@@ -65,10 +65,10 @@ static __always_inline int line_holds(const struct tcpulse_flow_dir *d, const __
 /* Copies an IPv4 flow's key into both directions' lines, first word last (as claim_slot). */
 static __always_inline void copy_key_to_lines(struct tcpulse_flow_stats *flow, const __u64 *w)
 {
-	flow->dir[TCPULSE_DIR_EGRESS].key[1] = w[1];
-	flow->dir[TCPULSE_DIR_INGRESS].key[1] = w[1];
-	__sync_lock_test_and_set(&flow->dir[TCPULSE_DIR_EGRESS].key[0], w[0]);
-	__sync_lock_test_and_set(&flow->dir[TCPULSE_DIR_INGRESS].key[0], w[0]);
+	flow->egress.key[1] = w[1];
+	flow->ingress.key[1] = w[1];
+	__sync_lock_test_and_set(&flow->egress.key[0], w[0]);
+	__sync_lock_test_and_set(&flow->ingress.key[0], w[0]);
 }
 
 /* Claims a free slot for the flow: 0 if another packet claimed it first. The key's first word
@@ -106,7 +106,7 @@ static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, cons
 	struct tcpulse_flow_stats *flow;
 
 	if (likely(slot != NULL)) {
-		if (nwords == 2 && likely(line_holds(&slot->stats.dir[dir & 1], w)))
+		if (nwords == 2 && likely(line_holds(tcpulse_flow_dir_of(&slot->stats, dir), w)))
 			return &slot->stats;
 		seen = slot_tag(slot);
 		if (seen == tag && slot_holds(slot, w, nwords))

@@ -80,7 +80,7 @@ static __always_inline void track_handshake(const struct packet *pkt,
 					    struct tcpulse_flow_stats *flow,
 					    struct pod_ref *pod, int dir)
 {
-	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	struct tcpulse_flow_dir *d = tcpulse_flow_dir_of(flow, dir);
 	int syn = pkt->flags & TCP_FLAG_SYN, ack = pkt->flags & TCP_FLAG_ACK;
 
 	if (syn) {
@@ -111,7 +111,7 @@ static __always_inline void track_handshake(const struct packet *pkt,
 		return;
 	}
 	if (ack && dir == TCPULSE_DIR_INGRESS && flow->role == TCPULSE_FLOW_ROLE_SERVER &&
-	    flow->state == TCPULSE_CONN_SYN && (flow->dir[TCPULSE_DIR_EGRESS].flags & TCPULSE_DIRF_SYN))
+	    flow->state == TCPULSE_CONN_SYN && (flow->egress.flags & TCPULSE_DIRF_SYN))
 		record_handshake(flow, pod, TCPULSE_ROLE_SERVER);
 }
 
@@ -125,8 +125,8 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 {
 	/* The open sample lives in the line of the direction its echo comes back in; when the last
 	 * one started, in the line of the direction that starts them. */
-	struct tcpulse_flow_dir *in = &flow->dir[TCPULSE_DIR_INGRESS];
-	struct tcpulse_flow_dir *out = &flow->dir[TCPULSE_DIR_EGRESS];
+	struct tcpulse_flow_dir *in = &flow->ingress;
+	struct tcpulse_flow_dir *out = &flow->egress;
 	__u64 now;
 
 	if (unlikely(!pkt->opts.has_ts))
@@ -187,9 +187,9 @@ static __always_inline int is_retransmission(const struct packet *pkt,
 					     struct tcpulse_flow_stats *flow, int dir,
 					     __u32 payload)
 {
-	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	struct tcpulse_flow_dir *d = tcpulse_flow_dir_of(flow, dir);
 	struct tcpulse_flow_gap *gap = &d->gap;
-	const struct tcpulse_flow_dir *peer = &flow->dir[(dir + 1) & 1];
+	const struct tcpulse_flow_dir *peer = tcpulse_flow_dir_of(flow, !dir);
 	__u32 seq = pkt->seq + ((pkt->flags & TCP_FLAG_SYN) ? 1 : 0);
 	__u32 end = seq + payload;
 
@@ -259,7 +259,7 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 				      struct pod_ref *pod, int dir, __u32 segs, __u32 payload,
 				      int ts_moved)
 {
-	struct tcpulse_flow_dir *d = &flow->dir[dir & 1];
+	struct tcpulse_flow_dir *d = tcpulse_flow_dir_of(flow, dir);
 	struct tcpulse_flow_events *ev = &d->events;
 
 	if (unlikely(pkt->flags & TCP_FLAG_RST)) {
@@ -297,7 +297,7 @@ static __always_inline void track_tcp(const struct packet *pkt, struct tcpulse_f
 	track_rtt(pkt, flow, pod, dir, payload, ts_moved);
 	if (unlikely(pkt->flags & TCP_FLAG_FIN)) {
 		d->flags |= TCPULSE_DIRF_FIN;
-		if ((flow->dir[(dir + 1) & 1].flags & TCPULSE_DIRF_FIN) &&
+		if ((tcpulse_flow_dir_of(flow, !dir)->flags & TCPULSE_DIRF_FIN) &&
 		    flow->state != TCPULSE_CONN_CLOSED)
 			close_flow(flow, pod);
 	}

@@ -39,8 +39,8 @@ tcpulse_pod_stats sum_pod_stats(const std::vector<tcpulse_pod_stats>& per_cpu);
 
 // When a flow last carried a packet either way (CLOCK_MONOTONIC at tick resolution).
 inline uint64_t flow_last_seen_ns(const tcpulse_flow_stats& flow) {
-  return std::max({flow.first_seen_ns, flow.dir[TCPULSE_DIR_EGRESS].events.last_seen_ns,
-                   flow.dir[TCPULSE_DIR_INGRESS].events.last_seen_ns});
+  return std::max({flow.first_seen_ns, flow.egress.events.last_seen_ns,
+                   flow.ingress.events.last_seen_ns});
 }
 
 // The flow table (tcpulse_flowtab) and the two LRUs that take its collisions, read as one.

@@ -117,8 +117,8 @@ bool FlowSlots::retire(const FlowKey& key, uint64_t now_ns) {
   if (!slot) return false;
   if (!tag_of(*slot).compare_exchange_strong(tag, TCPULSE_SLOT_RETIRED)) return false;
   // Packets find an IPv4 flow by the key copies in its lines as well as by the tag.
-  for (auto& line : slot->stats.dir)
-    std::atomic_ref<__u64>(line.key[0]).store(0, std::memory_order_release);
+  for (tcpulse_flow_dir* line : {&slot->stats.egress, &slot->stats.ingress})
+    std::atomic_ref<__u64>(line->key[0]).store(0, std::memory_order_release);
   std::atomic_ref<__u64>(slot->retired_ns).store(now_ns, std::memory_order_relaxed);
   return true;
 }

@@ -55,15 +55,15 @@ TEST_P(Datapath, Ipv4ConnectionBothDirectionsInOneFlow) {
 
   auto s = flow(key(AF_INET, pod, 40000, peer, 80));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].packets, 2u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].packets, 2u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].payload_bytes, 100u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].payload_bytes, 1400u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].bytes, 2 * 40u + 100);  // IP + TCP headers + payload
-  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].bytes, 2 * 40u + 1400);
+  EXPECT_EQ(s->egress.packets, 2u);
+  EXPECT_EQ(s->ingress.packets, 2u);
+  EXPECT_EQ(s->egress.payload_bytes, 100u);
+  EXPECT_EQ(s->ingress.payload_bytes, 1400u);
+  EXPECT_EQ(s->egress.bytes, 2 * 40u + 100);  // IP + TCP headers + payload
+  EXPECT_EQ(s->ingress.bytes, 2 * 40u + 1400);
   EXPECT_EQ(s->first_seen_ns, 1000u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].events.last_seen_ns, 3000u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].events.last_seen_ns, 3000u);
+  EXPECT_EQ(s->egress.events.last_seen_ns, 3000u);
+  EXPECT_EQ(s->ingress.events.last_seen_ns, 3000u);
   EXPECT_EQ(flow_count(), 1u);
 
   auto t = pod_stats();
@@ -78,10 +78,10 @@ TEST_P(Datapath, Ipv6Flow) {
   run(TCPULSE_DIR_INGRESS, PacketBuilder().ipv6(peer, pod).tcp(5555, 8080).ack(1).payload(333).build());
   auto s = flow(key(AF_INET6, pod, 8080, peer, 5555));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].packets, 2u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].packets, 1u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].payload_bytes, 333u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_INGRESS].bytes, 2 * 60u + 333);
+  EXPECT_EQ(s->ingress.packets, 2u);
+  EXPECT_EQ(s->egress.packets, 1u);
+  EXPECT_EQ(s->ingress.payload_bytes, 333u);
+  EXPECT_EQ(s->ingress.bytes, 2 * 60u + 333);
 }
 
 TEST_P(Datapath, TcpOptionsCountAsHeaderNotPayload) {
@@ -89,8 +89,8 @@ TEST_P(Datapath, TcpOptionsCountAsHeaderNotPayload) {
       PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(1, 2).ack(1).timestamps(5, 6).payload(10).build());
   auto s = flow(key(AF_INET, "10.0.0.1", 1, "10.0.0.2", 2));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].payload_bytes, 10u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].bytes, 20u + 32 + 10);
+  EXPECT_EQ(s->egress.payload_bytes, 10u);
+  EXPECT_EQ(s->egress.bytes, 20u + 32 + 10);
 }
 
 TEST_P(Datapath, GsoPacketCountsEverySegment) {
@@ -100,9 +100,9 @@ TEST_P(Datapath, GsoPacketCountsEverySegment) {
       PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(1, 2).ack(1).payload(3000).build(), 4);
   auto s = flow(key(AF_INET, "10.0.0.1", 1, "10.0.0.2", 2));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].packets, 4u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].payload_bytes, 3000u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].bytes, 3000u + 4 * 40);
+  EXPECT_EQ(s->egress.packets, 4u);
+  EXPECT_EQ(s->egress.payload_bytes, 3000u);
+  EXPECT_EQ(s->egress.bytes, 3000u + 4 * 40);
 }
 
 TEST_P(Datapath, NonTcpIsPodTrafficWithoutFlow) {
@@ -199,8 +199,8 @@ TEST_P(Datapath, MalformedPacketsAreCountedAndHarmless) {
   }
   auto s = flow(key(AF_INET, "10.0.0.1", 1000, "10.0.0.2", 2000));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].packets, 1u);
-  EXPECT_EQ(s->dir[TCPULSE_DIR_EGRESS].payload_bytes, 50u);
+  EXPECT_EQ(s->egress.packets, 1u);
+  EXPECT_EQ(s->egress.payload_bytes, 50u);
   EXPECT_EQ(flow_count(), 1u);
 }
 

@@ -82,17 +82,17 @@ TEST_F(FlowTable, NewFlowsTakeTheirSlotNotTheLru) {
     FlowKeyWords words = to_key_words(k);
     EXPECT_EQ(0, memcmp(slot.key, words.data(), sizeof(slot.key)));
     // An IPv4 flow's key is also in both directions' lines, where its packets look first.
-    for (const auto& line : slot.stats.dir) {
-      EXPECT_EQ(line.key[0], v6 ? 0 : words[0]) << "v6=" << v6;
-      EXPECT_EQ(line.key[1], v6 ? 0 : words[1]) << "v6=" << v6;
+    for (const tcpulse_flow_dir* line : {&slot.stats.egress, &slot.stats.ingress}) {
+      EXPECT_EQ(line->key[0], v6 ? 0 : words[0]) << "v6=" << v6;
+      EXPECT_EQ(line->key[1], v6 ? 0 : words[1]) << "v6=" << v6;
     }
-    EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].packets, 2u);
-    EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].payload_bytes, 300u);
+    EXPECT_EQ(slot.stats.egress.packets, 2u);
+    EXPECT_EQ(slot.stats.egress.payload_bytes, 300u);
     EXPECT_EQ(slot.stats.first_seen_ns, 5000u);
     EXPECT_EQ(slot.stats.role, TCPULSE_FLOW_ROLE_UNKNOWN);
     auto got = tables_.get(k);
     ASSERT_TRUE(got && got.value());
-    EXPECT_EQ(got.value()->dir[TCPULSE_DIR_EGRESS].packets, 2u);
+    EXPECT_EQ(got.value()->egress.packets, 2u);
   }
   EXPECT_EQ(lru_flows(), 0u);
   EXPECT_EQ(dut_->flow_count(), 2u);
@@ -105,12 +105,12 @@ TEST_F(FlowTable, CollisionGoesToTheLruAndLeavesTheOccupantAlone) {
 
   const tcpulse_flow_slot& slot = tables_.slots.slot_of(k);
   EXPECT_EQ(slot.tag, tcpulse_flow_tag(flow_hash(other), false));
-  EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].packets, 1u);
-  EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].payload_bytes, 10u);
+  EXPECT_EQ(slot.stats.egress.packets, 1u);
+  EXPECT_EQ(slot.stats.egress.payload_bytes, 10u);
   auto in_lru = tables_.v4.get(to_flow4_key(k));
   ASSERT_TRUE(in_lru && in_lru.value());
-  EXPECT_EQ(in_lru.value()->dir[TCPULSE_DIR_EGRESS].packets, 3u);
-  EXPECT_EQ(in_lru.value()->dir[TCPULSE_DIR_EGRESS].payload_bytes, 300u);
+  EXPECT_EQ(in_lru.value()->egress.packets, 3u);
+  EXPECT_EQ(in_lru.value()->egress.payload_bytes, 300u);
   EXPECT_EQ(dut_->flow_count(), 2u);
 }
 
@@ -129,7 +129,7 @@ TEST_F(FlowTable, AFlowInTheLruStaysThereWhenItsSlotFrees) {
   EXPECT_EQ(tables_.slots.slot_of(k).tag, TCPULSE_SLOT_FREE);
   auto in_lru = tables_.v4.get(to_flow4_key(k));
   ASSERT_TRUE(in_lru && in_lru.value());
-  EXPECT_EQ(in_lru.value()->dir[TCPULSE_DIR_EGRESS].packets, 2u);
+  EXPECT_EQ(in_lru.value()->egress.packets, 2u);
   EXPECT_EQ(dut_->flow_count(), 1u);
 }
 
@@ -146,10 +146,10 @@ TEST_F(FlowTable, RetiredSlotIsFreedOnlyAfterTheGracePeriod) {
   // A packet of the retired flow neither writes the slot nor claims it.
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 50));
   EXPECT_EQ(slot.tag, TCPULSE_SLOT_RETIRED);
-  EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].packets, 1u);
+  EXPECT_EQ(slot.stats.egress.packets, 1u);
   auto in_lru = tables_.v4.get(to_flow4_key(k));
   ASSERT_TRUE(in_lru && in_lru.value());
-  EXPECT_EQ(in_lru.value()->dir[TCPULSE_DIR_EGRESS].payload_bytes, 50u);
+  EXPECT_EQ(in_lru.value()->egress.payload_bytes, 50u);
 
   EXPECT_EQ(tables_.free_retired(retired_at + TCPULSE_SLOT_GRACE_NS - 1), 0);
   EXPECT_EQ(slot.tag, TCPULSE_SLOT_RETIRED);
@@ -162,7 +162,7 @@ TEST_F(FlowTable, RetiredSlotIsFreedOnlyAfterTheGracePeriod) {
   FlowKey next = colliding_with(k);
   dut_->run(TCPULSE_DIR_EGRESS, data(next));
   EXPECT_EQ(slot.tag, tcpulse_flow_tag(flow_hash(next), false));
-  EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].packets, 1u);
+  EXPECT_EQ(slot.stats.egress.packets, 1u);
 }
 
 TEST_F(FlowTable, RetirementWithoutATimeIsTimedFromTheNextSweep) {
@@ -183,16 +183,16 @@ TEST_F(FlowTable, TagWithAKeyBeingWrittenIsTrustedAndAnotherKeyIsNot) {
   tcpulse_flow_slot& slot = tables_.slots.slot_of(k);
   slot.tag = tcpulse_flow_tag(flow_hash(k), false);
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 70));
-  EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].payload_bytes, 70u);
+  EXPECT_EQ(slot.stats.egress.payload_bytes, 70u);
   EXPECT_EQ(lru_flows(), 0u);
 
   FlowKeyWords words = to_key_words(other);
   memcpy(slot.key, words.data(), sizeof(slot.key));
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 30));
-  EXPECT_EQ(slot.stats.dir[TCPULSE_DIR_EGRESS].payload_bytes, 70u);
+  EXPECT_EQ(slot.stats.egress.payload_bytes, 70u);
   auto in_lru = tables_.v4.get(to_flow4_key(k));
   ASSERT_TRUE(in_lru && in_lru.value());
-  EXPECT_EQ(in_lru.value()->dir[TCPULSE_DIR_EGRESS].payload_bytes, 30u);
+  EXPECT_EQ(in_lru.value()->egress.payload_bytes, 30u);
 }
 
 // Two CPUs sending on the same flows, from each flow's first packet on: every packet counted
@@ -222,8 +222,8 @@ TEST_F(FlowTable, TwoCpusOnTheSameFlowsCountExactly) {
   size_t flows = 0;
   ASSERT_TRUE(tables_.for_each([&](const FlowKey& k, const tcpulse_flow_stats& s) {
     flows++;
-    EXPECT_EQ(s.dir[TCPULSE_DIR_EGRESS].packets, 2 * kRepeat) << ntohs(k.local_port);
-    EXPECT_EQ(s.dir[TCPULSE_DIR_EGRESS].payload_bytes, 2 * kRepeat * 100ULL);
+    EXPECT_EQ(s.egress.packets, 2 * kRepeat) << ntohs(k.local_port);
+    EXPECT_EQ(s.egress.payload_bytes, 2 * kRepeat * 100ULL);
   }));
   EXPECT_EQ(flows, static_cast<size_t>(kFlows));
 }

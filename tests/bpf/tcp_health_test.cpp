@@ -81,9 +81,9 @@ TEST_P(TcpHealth, ClientHandshakeWithTimestampsAndWindowScale) {
   EXPECT_EQ(f.role, TCPULSE_FLOW_ROLE_CLIENT);
   EXPECT_EQ(f.state, TCPULSE_CONN_ESTABLISHED);
   EXPECT_EQ(f.handshake_rtt_ns, 300 * US);
-  EXPECT_EQ(f.dir[E].wscale, 7);
-  EXPECT_EQ(f.dir[I].wscale, 9);
-  EXPECT_TRUE(f.dir[E].flags & TCPULSE_DIRF_WSCALE);
+  EXPECT_EQ(f.egress.wscale, 7);
+  EXPECT_EQ(f.ingress.wscale, 9);
+  EXPECT_TRUE(f.egress.flags & TCPULSE_DIRF_WSCALE);
   auto p = pod();
   EXPECT_EQ(p.opened[TCPULSE_ROLE_CLIENT], 1u);
   EXPECT_EQ(p.opened[TCPULSE_ROLE_SERVER], 0u);
@@ -102,7 +102,7 @@ TEST_P(TcpHealth, ServerHandshakeWithoutTimestamps) {
   EXPECT_EQ(f.role, TCPULSE_FLOW_ROLE_SERVER);
   EXPECT_EQ(f.state, TCPULSE_CONN_ESTABLISHED);
   EXPECT_EQ(f.handshake_rtt_ns, 200 * US);
-  EXPECT_FALSE(f.dir[E].flags & TCPULSE_DIRF_WSCALE);
+  EXPECT_FALSE(f.egress.flags & TCPULSE_DIRF_WSCALE);
   EXPECT_EQ(f.rtt_count, 0u);  // no timestamps, no continuous RTT
   EXPECT_EQ(pod().opened[TCPULSE_ROLE_SERVER], 1u);
 }
@@ -114,7 +114,7 @@ TEST_P(TcpHealth, SynRetryIsCountedAndHandshakeTimedFromTheLastSyn) {
   at(1'000'000 * US + 120 * US, I, c.in().flags(SYN).seq(5000).ack(1001));
   EXPECT_EQ(pod().syn_retries, 1u);
   EXPECT_EQ(flow(c).handshake_rtt_ns, 120 * US);
-  EXPECT_EQ(flow(c).dir[E].events.syns, 2u);
+  EXPECT_EQ(flow(c).egress.events.syns, 2u);
 }
 
 TEST_P(TcpHealth, ContinuousRttFromTimestamps) {
@@ -182,7 +182,7 @@ TEST_P(TcpHealth, FinWithTheLastTsvalStartsNoSample) {
   auto f = flow(c);
   EXPECT_EQ(f.rtt_count, 2u);  // the SYN's and the data's; none from the FIN
   EXPECT_EQ(f.rtt_max_ns, 300 * US);
-  EXPECT_GT(f.dir[E].events.last_seen_ns, f.first_seen_ns);  // a FIN always reads the clock
+  EXPECT_GT(f.egress.events.last_seen_ns, f.first_seen_ns);  // a FIN always reads the clock
 }
 
 TEST_P(TcpHealth, RetransmissionIsCounted) {
@@ -193,10 +193,10 @@ TEST_P(TcpHealth, RetransmissionIsCounted) {
   at(5'000 * US, E, c.out().seq(1001).ack(5001).payload(1000));  // resent: loss
   at(5'010 * US, E, c.out().seq(3001).ack(5001).payload(500));   // new data again
   auto f = flow(c);
-  EXPECT_EQ(f.dir[E].events.retrans_segs, 1u);
-  EXPECT_EQ(f.dir[E].events.retrans_bytes, 1000u);
-  EXPECT_EQ(f.dir[E].payload_bytes, 3500u);
-  EXPECT_EQ(f.dir[I].events.retrans_segs, 0u);
+  EXPECT_EQ(f.egress.events.retrans_segs, 1u);
+  EXPECT_EQ(f.egress.events.retrans_bytes, 1000u);
+  EXPECT_EQ(f.egress.payload_bytes, 3500u);
+  EXPECT_EQ(f.ingress.events.retrans_segs, 0u);
   EXPECT_EQ(pod().dir[E].retrans_segs, 1u);
   EXPECT_EQ(pod().dir[E].retrans_bytes, 1000u);
 }
@@ -207,9 +207,9 @@ TEST_P(TcpHealth, OutOfOrderSegmentIsNotARetransmission) {
   at(10'000 * US, I, c.in().seq(5001).ack(1001).payload(1000));
   at(10'010 * US, I, c.in().seq(7001).ack(1001).payload(1000));  // 6001..7001 missing: a gap
   at(10'050 * US, I, c.in().seq(6001).ack(1001).payload(1000));  // fills it 40 us later: reordered
-  EXPECT_EQ(flow(c).dir[I].events.retrans_segs, 0u);
+  EXPECT_EQ(flow(c).ingress.events.retrans_segs, 0u);
   at(10'100 * US, I, c.in().seq(7001).ack(1001).payload(1000));  // a duplicate: retransmission
-  EXPECT_EQ(flow(c).dir[I].events.retrans_segs, 1u);
+  EXPECT_EQ(flow(c).ingress.events.retrans_segs, 1u);
 }
 
 TEST_P(TcpHealth, GapFilledLateWithoutTimestampsIsARetransmission) {
@@ -220,8 +220,8 @@ TEST_P(TcpHealth, GapFilledLateWithoutTimestampsIsARetransmission) {
   at(10'000 * US, I, c.in().seq(5001).ack(1001).payload(1000));
   at(10'010 * US, I, c.in().seq(7001).ack(1001).payload(1000));
   at(15'000 * US, I, c.in().seq(6001).ack(1001).payload(1000));
-  EXPECT_EQ(flow(c).dir[I].events.retrans_segs, 1u);
-  EXPECT_EQ(flow(c).dir[I].events.retrans_bytes, 1000u);
+  EXPECT_EQ(flow(c).ingress.events.retrans_segs, 1u);
+  EXPECT_EQ(flow(c).ingress.events.retrans_bytes, 1000u);
 }
 
 TEST_P(TcpHealth, LateOriginalWithTheSameTsvalIsReorderingNotLoss) {
@@ -232,7 +232,7 @@ TEST_P(TcpHealth, LateOriginalWithTheSameTsvalIsReorderingNotLoss) {
   at(10'000 * US, E, c.out().seq(1001).ack(5001).timestamps(50, 500).payload(1000));
   at(10'010 * US, E, c.out().seq(3001).ack(5001).timestamps(51, 500).payload(1000));
   at(12'000 * US, E, c.out().seq(2001).ack(5001).timestamps(51, 500).payload(1000));
-  EXPECT_EQ(flow(c).dir[E].events.retrans_segs, 0u);
+  EXPECT_EQ(flow(c).egress.events.retrans_segs, 0u);
 }
 
 TEST_P(TcpHealth, ResendWithANewerTsvalFillingAGapIsLossEvenWhenFast) {
@@ -243,7 +243,7 @@ TEST_P(TcpHealth, ResendWithANewerTsvalFillingAGapIsLossEvenWhenFast) {
   at(10'000 * US, E, c.out().seq(1001).ack(5001).timestamps(50, 500).payload(1000));
   at(10'010 * US, E, c.out().seq(3001).ack(5001).timestamps(50, 500).payload(1000));
   at(10'070 * US, E, c.out().seq(2001).ack(5001).timestamps(51, 501).payload(1000));
-  EXPECT_EQ(flow(c).dir[E].events.retrans_segs, 1u);
+  EXPECT_EQ(flow(c).egress.events.retrans_segs, 1u);
 }
 
 TEST_P(TcpHealth, KeepAliveIsNotARetransmission) {
@@ -252,7 +252,7 @@ TEST_P(TcpHealth, KeepAliveIsNotARetransmission) {
   at(1'000 * US, E, c.out().seq(1001).ack(5001).payload(100));
   at(60'000'000 * US, E, c.out().seq(1100).ack(5001));              // 0-byte keep-alive
   at(120'000'000 * US, E, c.out().seq(1100).ack(5001).payload(1));  // 1-byte keep-alive
-  EXPECT_EQ(flow(c).dir[E].events.retrans_segs, 0u);
+  EXPECT_EQ(flow(c).egress.events.retrans_segs, 0u);
 }
 
 TEST_P(TcpHealth, ZeroWindowAndWindowProbe) {
@@ -264,9 +264,9 @@ TEST_P(TcpHealth, ZeroWindowAndWindowProbe) {
   // The peer probes the closed window with a byte it already sent: not a retransmission.
   at(200'000 * US, I, c.in().seq(6000).ack(1001).payload(1));
   auto f = flow(c);
-  EXPECT_EQ(f.dir[E].events.zero_windows, 2u);
-  EXPECT_EQ(f.dir[I].events.zero_windows, 0u);
-  EXPECT_EQ(f.dir[I].events.retrans_segs, 0u);
+  EXPECT_EQ(f.egress.events.zero_windows, 2u);
+  EXPECT_EQ(f.ingress.events.zero_windows, 0u);
+  EXPECT_EQ(f.ingress.events.retrans_segs, 0u);
   EXPECT_EQ(pod().dir[E].zero_windows, 2u);
   // A SYN with window 0 is not a zero-window advertisement.
   Conn other;
@@ -282,8 +282,8 @@ TEST_P(TcpHealth, ResetsEachWayCloseTheConnection) {
   client_handshake(b, 0, 100 * US);
   at(1'000 * US, E, a.out().flags(RST).seq(1001));
   at(1'000 * US, I, b.in().flags(RST | ACK).seq(5001).ack(1001));
-  EXPECT_EQ(flow(a).dir[E].events.rsts, 1u);
-  EXPECT_EQ(flow(b).dir[I].events.rsts, 1u);
+  EXPECT_EQ(flow(a).egress.events.rsts, 1u);
+  EXPECT_EQ(flow(b).ingress.events.rsts, 1u);
   EXPECT_EQ(flow(a).state, TCPULSE_CONN_CLOSED);
   EXPECT_EQ(flow(b).state, TCPULSE_CONN_CLOSED);
   auto p = pod();
@@ -320,9 +320,9 @@ TEST_P(TcpHealth, SequenceWraparound) {
   client_handshake(c, 0, 100 * US, /*pod_isn=*/0xfffffe00u);
   at(1'000 * US, E, c.out().seq(0xfffffe01u).ack(5001).payload(1000));  // crosses 2^32
   at(1'010 * US, E, c.out().seq(0x000001e9u).ack(5001).payload(1000));  // continues after it
-  EXPECT_EQ(flow(c).dir[E].events.retrans_segs, 0u);
+  EXPECT_EQ(flow(c).egress.events.retrans_segs, 0u);
   at(5'000 * US, E, c.out().seq(0xfffffe01u).ack(5001).payload(1000));  // resent across the wrap
-  EXPECT_EQ(flow(c).dir[E].events.retrans_segs, 1u);
+  EXPECT_EQ(flow(c).egress.events.retrans_segs, 1u);
 }
 
 TEST_P(TcpHealth, Ipv6ConnectionSignals) {
@@ -338,7 +338,7 @@ TEST_P(TcpHealth, Ipv6ConnectionSignals) {
   EXPECT_EQ(f.handshake_rtt_ns, 250 * US);
   EXPECT_EQ(f.rtt_count, 2u);  // the SYN's sample (250 us) and the data's (400 us)
   EXPECT_EQ(f.rtt_max_ns, 400 * US);
-  EXPECT_EQ(f.dir[E].events.retrans_segs, 1u);
+  EXPECT_EQ(f.egress.events.retrans_segs, 1u);
 }
 
 TEST_P(TcpHealth, MalformedOptionsAreCountedAndHarmless) {
@@ -351,11 +351,11 @@ TEST_P(TcpHealth, MalformedOptionsAreCountedAndHarmless) {
   at(1'020 * US, E, bad.out().seq(21).tcp_options({3, 1, 0, 0}).payload(10));  // length 1
   EXPECT_EQ(errors(TCPULSE_ERR_BAD_TCP_OPTION), 3u);
   auto b = flow(bad);
-  EXPECT_EQ(b.dir[E].packets, 3u);  // still accounted
-  EXPECT_EQ(b.dir[E].payload_bytes, 30u);
+  EXPECT_EQ(b.egress.packets, 3u);  // still accounted
+  EXPECT_EQ(b.egress.payload_bytes, 30u);
   EXPECT_EQ(b.rtt_count, 0u);
   auto g = flow(good);  // and nothing leaked into another flow
-  EXPECT_EQ(g.dir[E].packets, 2u);
+  EXPECT_EQ(g.egress.packets, 2u);
   EXPECT_EQ(g.state, TCPULSE_CONN_ESTABLISHED);
 }
 

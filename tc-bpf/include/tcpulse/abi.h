@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 7
+#define TCPULSE_ABI_VERSION 8
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -123,11 +123,7 @@ struct tcpulse_flow_gap {
  * packet finds its flow and updates it in this one line. Under load none of the flow's lines is
  * still in this CPU's caches at the next packet, so the datapath's cost is the number of lines a
  * packet touches, and a line the other direction writes (on another CPU) costs both of them more.
- *
- * The second line, the direction's rarely written events, is what separates the two directions'
- * first lines: the CPU's next-line prefetcher, following one direction's packets, pulls in the line
- * after theirs, and when that was the other direction's line it was taken from the CPU writing it
- * (ABI v6 lost ~50 ns per packet of one direction to that: docs/performance.md). */
+ * The second line holds the direction's rarely written events. */
 struct tcpulse_flow_dir {
 	__u64 key[2];        /* in the table, an IPv4 flow's tcpulse_flow4_key (see the slot); else 0 */
 	__u64 packets;       /* wire segments (a GSO packet counts its segments) */
@@ -147,12 +143,19 @@ struct tcpulse_flow_dir {
 	__u64 pad0;
 };
 
-/* One TCP connection's state, five cache lines: two per direction, then the connection's RTT and
- * handshake. In the flow table's slots these are real line boundaries (a slot is a head line and
- * these five, from a page-aligned array). Per-packet counters are updated with atomic adds, since
- * one direction's packets may be handled on two CPUs at once. */
+/* One TCP connection's state, five cache lines: the egress direction's two, the connection's RTT
+ * and handshake, then the ingress direction's two. The connection's line sits between the two
+ * directions so that their packets' lines are three lines apart: the CPU's prefetchers, following
+ * one direction's packets on one CPU, pull in the lines just after theirs, and when one of those
+ * was the other direction's packets' line they took it from the CPU writing it. Two lines apart
+ * (ABI v7) still cost the direction behind ~35% of its time under bulk load, one line apart (v6)
+ * more (docs/performance.md). In the flow table's slots these are real line boundaries (a slot is a
+ * head line and these five, from a page-aligned array), and the next slot's egress line is again
+ * three lines after this flow's ingress line. Per-packet counters are updated with atomic adds,
+ * since one direction's packets may be handled on two CPUs at once. Reach a direction with
+ * tcpulse_flow_dir_of(). */
 struct tcpulse_flow_stats {
-	struct tcpulse_flow_dir dir[TCPULSE_DIR_COUNT]; /* indexed by enum tcpulse_direction */
+	struct tcpulse_flow_dir egress;
 	__u64 first_seen_ns;    /* CLOCK_MONOTONIC at tick resolution */
 	__u64 syn_ns;           /* last SYN (client) or SYN/ACK (server) the pod sent */
 	__u64 rtt_sum_ns;
@@ -163,7 +166,21 @@ struct tcpulse_flow_stats {
 	__u8 role;              /* enum tcpulse_flow_role */
 	__u8 state;             /* enum tcpulse_conn_state */
 	__u8 pad0[22];
+	struct tcpulse_flow_dir ingress;
 };
+
+/* A flow's direction by enum tcpulse_direction; a constant dir folds to one member. */
+static inline struct tcpulse_flow_dir *tcpulse_flow_dir_of(struct tcpulse_flow_stats *flow, int dir)
+{
+	return dir == TCPULSE_DIR_EGRESS ? &flow->egress : &flow->ingress;
+}
+
+#ifdef __cplusplus
+inline const tcpulse_flow_dir *tcpulse_flow_dir_of(const tcpulse_flow_stats *flow, int dir)
+{
+	return dir == TCPULSE_DIR_EGRESS ? &flow->egress : &flow->ingress;
+}
+#endif
 
 /* The flow table: a flow lives in tcpulse_flowtab, an array of slots found by its key's hash,
  * when its slot is free; otherwise (a collision) in its family's LRU hash, tcpulse_flows4 or
@@ -180,9 +197,9 @@ struct tcpulse_flow_stats {
  * packet claims it, and a packet that loses the race finds the winner's tag at once. Only the
  * agent moves a slot from a tag to RETIRED, and back to FREE.
  *
- * For an IPv4 flow the claiming packet then copies the key into both directions' lines
- * (stats.dir[].key, first word last), where later packets find it without reading the head line.
- * A copy is only ever the key of the flow that holds the slot: the agent zeroes the copies right
+ * For an IPv4 flow the claiming packet then copies the key into both directions' packets' lines
+ * (stats.egress.key, stats.ingress.key; first word last), where later packets find it without
+ * reading the head line. A copy is only ever the key of the flow that holds the slot: the agent zeroes the copies right
  * after it retires the slot, and a packet that finds no copy (or another key) goes by the tag. */
 #define TCPULSE_SLOT_FREE 0ULL
 #define TCPULSE_SLOT_RETIRED 2ULL
@@ -325,8 +342,9 @@ TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_dir) == 128 &&
 		   "flow direction: the packets' line, then the events' line");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_gap) == 24, "flow gap layout");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_events) == 32, "flow events layout");
-TCPULSE_ABI_ASSERT(__builtin_offsetof(struct tcpulse_flow_stats, first_seen_ns) == 256,
-		   "flow stats: the connection's line after both directions'");
+TCPULSE_ABI_ASSERT(__builtin_offsetof(struct tcpulse_flow_stats, first_seen_ns) == 128 &&
+			   __builtin_offsetof(struct tcpulse_flow_stats, ingress) == 192,
+		   "flow stats: the connection's line between the two directions'");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache line");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_slot) == 384, "flow slot: a head line, then the stats");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_stats) == 320, "flow stats: five cache lines");
