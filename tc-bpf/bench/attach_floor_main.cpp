@@ -1,8 +1,8 @@
 // attach-floor: attaches hack/bench-datapath.sh's floor, the empty program, to both hooks of host
-// veths the way the CNI plugin attaches tcpulse: a tcx link, first in line, pinned so that it
-// outlives this process. Removing PIN_DIR detaches it.
+// veths the way the CNI plugin attaches tcpulse: a tcx link, pinned so that it outlives this
+// process. First in line (before tcpulse), or with --last after it. Removing PIN_DIR detaches it.
 //
-// usage: attach-floor OBJECT PIN_DIR IFNAME...
+// usage: attach-floor [--last] OBJECT PIN_DIR IFNAME...
 #include <bpf/libbpf.h>
 
 #include <cstdio>
@@ -14,8 +14,14 @@
 
 int main(int argc, char** argv) {
   using namespace tcpulse;
+  TcxPosition position = TcxPosition::First;
+  if (argc > 1 && std::string(argv[1]) == "--last") {
+    position = TcxPosition::Last;
+    argv++;
+    argc--;
+  }
   if (argc < 4) {
-    std::fprintf(stderr, "usage: attach-floor OBJECT PIN_DIR IFNAME...\n");
+    std::fprintf(stderr, "usage: attach-floor [--last] OBJECT PIN_DIR IFNAME...\n");
     return 2;
   }
   bpf_object* obj = bpf_object__open_file(argv[1], nullptr);
@@ -43,7 +49,8 @@ int main(int argc, char** argv) {
     }
     for (TcHook hook : kTcHooks) {
       auto pin = pin_dir / (std::string(argv[i]) + "-" + std::string(hook_name(hook)));
-      auto mode = attach_program(bpf_program__fd(prog), link->ifindex, hook, pin, AttachMode::Tcx);
+      auto mode = attach_program(bpf_program__fd(prog), link->ifindex, hook, pin, AttachMode::Tcx,
+                                 position);
       if (!mode) {
         std::fprintf(stderr, "attach-floor: %s %s: %s\n", argv[i], std::string(hook_name(hook)).c_str(),
                      mode.error().describe().c_str());

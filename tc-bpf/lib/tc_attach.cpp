@@ -66,12 +66,14 @@ Result<void> attach_clsact(int prog_fd, int ifindex, TcHook hook) {
 
 // Ok(true): attached and pinned; Ok(false): this kernel has no tcx.
 Result<bool> attach_tcx(int prog_fd, int ifindex, TcHook hook,
-                        const std::filesystem::path& link_pin) {
+                        const std::filesystem::path& link_pin, TcxPosition position) {
   auto existing = read_pinned_link(link_pin);
   if (existing && existing.value() && existing.value()->ifindex == static_cast<uint32_t>(ifindex))
     return true;  // a repeated ADD: already attached here
 
-  LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = kBpfFBefore);
+  // No flag (and no relative program) appends: last in line.
+  LIBBPF_OPTS(bpf_link_create_opts, opts,
+              .flags = position == TcxPosition::First ? kBpfFBefore : 0U);
   int attach_type = hook == TcHook::Ingress ? kBpfTcxIngress : kBpfTcxEgress;
   int fd = bpf_link_create(prog_fd, ifindex, static_cast<bpf_attach_type>(attach_type), &opts);
   if (fd < 0) {
@@ -103,9 +105,10 @@ std::string_view attach_mode_name(AttachMode mode) {
 }
 
 Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
-                                  const std::filesystem::path& link_pin, AttachMode mode) {
+                                  const std::filesystem::path& link_pin, AttachMode mode,
+                                  TcxPosition position) {
   if (mode != AttachMode::Clsact) {
-    auto tcx = attach_tcx(prog_fd, ifindex, hook, link_pin);
+    auto tcx = attach_tcx(prog_fd, ifindex, hook, link_pin, position);
     if (!tcx) return tcx.error();
     if (tcx.value()) return AttachMode::Tcx;
     if (mode == AttachMode::Tcx) return Error(EOPNOTSUPP, "this kernel has no tcx (needs 6.6)");

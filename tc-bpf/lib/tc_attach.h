@@ -19,12 +19,17 @@ enum class AttachMode { Auto, Tcx, Clsact };
 std::optional<AttachMode> parse_attach_mode(std::string_view text);
 std::string_view attach_mode_name(AttachMode mode);
 
+// Where a tcx link goes among the hook's programs. The datapath is always First; Last is for the
+// benchmark, which measures its floor program on either side of tcpulse.
+enum class TcxPosition { First, Last };
+
 // Attaches prog_fd at hook of ifindex, first in line so that a primary CNI's redirect cannot hide
 // packets from us. In tcx mode the link is pinned at link_pin (an existing pin for the same
 // ifindex is kept, so a repeated ADD is idempotent). Auto tries tcx, then clsact. Returns the
 // mode used.
 Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
-                                  const std::filesystem::path& link_pin, AttachMode mode);
+                                  const std::filesystem::path& link_pin, AttachMode mode,
+                                  TcxPosition position = TcxPosition::First);
 
 struct LinkTarget {
   uint32_t ifindex = 0;  // 0 once the device is gone: the link is defunct
