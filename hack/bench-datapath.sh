@@ -64,7 +64,7 @@ ingress_ids=$(ids tcpulse_ingress) egress_ids=$(ids tcpulse_egress)
 
 # The floor: the empty program on both hooks of both host veths, beside tcpulse. Which of two
 # programs on a hook runs first matters under rr: the first pays for what is cold at the hook (the
-# second finds it warm), ~70 ns here. So rounds alternate the floor's place, before tcpulse
+# second finds it warm), ~40 ns of tcpulse's time here. So rounds alternate the floor's place, before tcpulse
 # ("floor first": tcpulse's cost apart from the hook's) and after it ("floor last": tcpulse as the
 # first program, as the CNI plugin attaches it), and report both.
 veths=("$(node_host_veth client)" "$(node_host_veth server)")
@@ -84,7 +84,7 @@ attach_floor() { # attach_floor first|last|cls; sets empty_ids
 		"$floor_pins" "${veths[@]}" || return 1
 	empty_ids=$(for pin in "$floor_pins"/*; do bpftool link show pinned "$pin" -j | jq -r .prog_id; done)
 }
-if attach_floor first 2>/dev/null; then
+if attach_floor first; then
 	echo "== floor attached by tcx, as tcpulse: alternately before and after it"
 else
 	echo "== no tcx here: floor attached as a cls_bpf filter"
@@ -103,7 +103,7 @@ cpu_times() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, 
 
 declare -A results
 run_round() { # run_round bulk|rr FLOOR_POSITION
-	local name=$1 pos=$2 b_in b_eg b_em a_in a_eg a_em b_cpu a_cpu
+	local name=$1 pos=$2 b_in b_eg b_em a_in a_eg a_em b_cpu a_cpu steal
 	read -r -a b_cpu <<<"$(cpu_times)"
 	read -r -a b_in <<<"$(totals $ingress_ids)"
 	read -r -a b_eg <<<"$(totals $egress_ids)"
@@ -124,7 +124,9 @@ run_round() { # run_round bulk|rr FLOOR_POSITION
 	ns_eg=$(awk -v t=$((a_eg[0] - b_eg[0])) -v c=$((a_eg[1] - b_eg[1])) 'BEGIN { printf "%.1f", t / c }')
 	ns_em=$(awk -v t=$((a_em[0] - b_em[0])) -v c=$((a_em[1] - b_em[1])) 'BEGIN { printf "%.1f", t / c }')
 	steal=$(awk -v s=$((a_cpu[0] - b_cpu[0])) -v t=$((a_cpu[1] - b_cpu[1])) 'BEGIN { printf "%.1f", t ? 100 * s / t : 0 }')
-	results["$name $pos"]+="$ns_in $ns_eg $ns_em $pkts $steal"$'\n'
+	# Columns: 1-3 ns per run, 4 runs, 5 steal %, 6-7 tcpulse above this round's floor.
+	results["$name $pos"]+="$ns_in $ns_eg $ns_em $pkts $steal $(awk -v a="$ns_in" -v b="$ns_eg" -v e="$ns_em" \
+		'BEGIN { print a - e, b - e }')"$'\n'
 	printf "   %-4s floor %-5s ingress %7s ns  egress %7s ns  empty %7s ns  (%d runs; steal %s%%)\n" \
 		"$name" "$pos" "$ns_in" "$ns_eg" "$ns_em" "$pkts" "$steal"
 }
@@ -140,19 +142,22 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# medians_row "LOAD POSITION" LABEL MAX_STEAL: medians over the rounds whose steal was at most MAX_STEAL %;
-# "above floor" is each round's tcpulse less that round's empty program, then the median.
+# column_median "LOAD POSITION" COLUMN MAX_STEAL: one column's median over the rounds whose steal
+# was at most MAX_STEAL %; empty if there is none.
+column_median() {
+	awk -v c="$2" -v m="$3" 'NF && $5 <= m { print $c }' <<<"${results[$1]}" | median
+}
+# medians_row "LOAD POSITION" LABEL MAX_STEAL: the medians of every column for those rounds.
 medians_row() {
-	local rows
-	rows=$(awk -v m="$3" 'NF && $5 <= m { print $1, $2, $3, $1 - $3, $2 - $3 }' <<<"${results[$1]}")
-	if [[ -z $rows ]]; then
+	local n
+	n=$(awk -v m="$3" 'NF && $5 <= m' <<<"${results[$1]}" | wc -l)
+	if ((n == 0)); then
 		printf "   %-11s %-16s %s\n" "$1" "$2" "no such round"
 		return
 	fi
-	printf "   %-11s %-16s %3d %9.1f %9.1f %9.1f %15.1f %15.1f\n" "$1" "$2" "$(wc -l <<<"$rows")" \
-		"$(awk '{print $1}' <<<"$rows" | median)" "$(awk '{print $2}' <<<"$rows" | median)" \
-		"$(awk '{print $3}' <<<"$rows" | median)" "$(awk '{print $4}' <<<"$rows" | median)" \
-		"$(awk '{print $5}' <<<"$rows" | median)"
+	printf "   %-11s %-16s %3d %9.1f %9.1f %9.1f %15.1f %15.1f\n" "$1" "$2" "$n" \
+		"$(column_median "$1" 1 "$3")" "$(column_median "$1" 2 "$3")" "$(column_median "$1" 3 "$3")" \
+		"$(column_median "$1" 6 "$3")" "$(column_median "$1" 7 "$3")"
 }
 echo
 echo "== medians (ns per program run; 'above floor' = tcpulse minus the empty program, same packets)"
@@ -167,10 +172,6 @@ for w in bulk rr; do
 	done
 done
 
-# column_median "LOAD POSITION" COLUMN MAX_STEAL: one column's median over the quiet-enough rounds.
-column_median() {
-	awk -v c="$2" -v m="$3" 'NF && $5 <= m { print $c }' <<<"${results[$1]}" | median
-}
 if [[ ${positions[0]} != cls ]]; then
 	echo
 	echo "== position-matched (ns): tcpulse in one place on the hook, less the empty program in that"

@@ -117,6 +117,18 @@ Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
   return AttachMode::Clsact;
 }
 
+Result<std::vector<uint32_t>> tcx_programs(int ifindex, TcHook hook) {
+  std::vector<uint32_t> ids(64);  // bpf_mprog's limit per hook
+  LIBBPF_OPTS(bpf_prog_query_opts, query, .prog_ids = ids.data(),
+              .prog_cnt = static_cast<__u32>(ids.size()));
+  int attach_type = hook == TcHook::Ingress ? kBpfTcxIngress : kBpfTcxEgress;
+  // For tcx the kernel reads the query's target as an ifindex.
+  int ret = bpf_prog_query_opts(ifindex, static_cast<bpf_attach_type>(attach_type), &query);
+  if (ret < 0) return libbpf_error(ret, "query tcx programs");
+  ids.resize(query.prog_cnt);
+  return ids;
+}
+
 Result<std::optional<LinkTarget>> read_pinned_link(const std::filesystem::path& link_pin) {
   auto fd = open_pinned(link_pin);
   if (!fd) {

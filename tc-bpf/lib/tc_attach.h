@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tc-bpf/lib/result.h"
 #include "tc-bpf/lib/tc_hook.h"
@@ -30,6 +31,9 @@ enum class TcxPosition { First, Last };
 Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
                                   const std::filesystem::path& link_pin, AttachMode mode,
                                   TcxPosition position = TcxPosition::First);
+
+// The programs attached by tcx at hook of ifindex, in the order they run.
+Result<std::vector<uint32_t>> tcx_programs(int ifindex, TcHook hook);
 
 struct LinkTarget {
   uint32_t ifindex = 0;  // 0 once the device is gone: the link is defunct

@@ -1,7 +1,6 @@
 // Where attach_program puts a tcx link among the programs already on a hook: the datapath goes
 // first in line (a primary CNI's redirect after it cannot hide packets from it), and the
 // benchmark's floor can go on either side of it.
-#include <bpf/bpf.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,18 +17,6 @@
 
 namespace tcpulse::test {
 namespace {
-
-constexpr int kBpfTcxIngress = 46;  // libbpf 1.1 predates tcx
-
-// The programs at a veth's tcx ingress, in the order they run.
-std::vector<uint32_t> tcx_ingress_order(int ifindex) {
-  std::vector<uint32_t> ids(8);
-  LIBBPF_OPTS(bpf_prog_query_opts, q, .prog_ids = ids.data(), .prog_cnt = 8);
-  // The kernel reads target_fd as the ifindex for tcx.
-  if (bpf_prog_query_opts(ifindex, static_cast<bpf_attach_type>(kBpfTcxIngress), &q) != 0) return {};
-  ids.resize(q.prog_cnt);
-  return ids;
-}
 
 class TcAttach : public ::testing::Test {
  protected:
@@ -63,7 +50,9 @@ TEST_F(TcAttach, FirstGoesBeforeTheProgramsThereAndLastAfterThem) {
   ASSERT_TRUE(attach_program(fd_c, link->ifindex, TcHook::Ingress, pins_ / "c", AttachMode::Tcx,
                              TcxPosition::Last));
 
-  EXPECT_EQ(tcx_ingress_order(link->ifindex),
+  auto order = tcx_programs(link->ifindex, TcHook::Ingress);
+  ASSERT_TRUE(order) << order.error().describe();
+  EXPECT_EQ(order.value(),
             (std::vector<uint32_t>{prog_id_of(fd_b), prog_id_of(fd_a), prog_id_of(fd_c)}));
 }
 

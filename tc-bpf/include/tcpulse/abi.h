@@ -199,8 +199,9 @@ inline const tcpulse_flow_dir *tcpulse_flow_dir_of(const tcpulse_flow_stats *flo
  *
  * For an IPv4 flow the claiming packet then copies the key into both directions' packets' lines
  * (stats.egress.key, stats.ingress.key; first word last), where later packets find it without
- * reading the head line. A copy is only ever the key of the flow that holds the slot: the agent zeroes the copies right
- * after it retires the slot, and a packet that finds no copy (or another key) goes by the tag. */
+ * reading the head line. A copy is only ever the key of the flow that holds the slot: the agent
+ * zeroes the copies right after it retires the slot, and a packet that finds no copy (or another
+ * key) goes by the tag. */
 #define TCPULSE_SLOT_FREE 0ULL
 #define TCPULSE_SLOT_RETIRED 2ULL
 #define TCPULSE_SLOT_GRACE_NS (1000ULL * 1000 * 1000)
