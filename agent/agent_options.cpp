@@ -37,17 +37,18 @@ bool parse_listen(const std::string& text, AgentOptions& out) {
 std::string usage() {
   return "usage: tcpulse-agent [--listen ADDR:PORT] [--pin-dir DIR] [--flows-max N]\n"
          "                     [--state-dir DIR] [--cni-cache-dir DIR] [--reconcile-interval S]\n"
-         "                     [--closed-flow-ttl S]\n"
+         "                     [--closed-flow-ttl S] [--idle-flow-ttl S]\n"
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
-         "  --flows-max N       flow table slots (next power of two; each family's LRU for collisions\n"
-         "                      holds half as many), 1024..4194304 (default 65536)\n"
+         "  --flows-max N       flow table slots (next power of two; each family's hash for\n"
+         "                      collisions holds half as many), 1024..4194304 (default 65536)\n"
          "  --state-dir DIR     the CNI plugin's queue of pods to attach (default /run/tcpulse)\n"
          "  --cni-cache-dir DIR libcni's result cache, to adopt pods created before tcpulse was\n"
          "                      installed (default /var/lib/cni/results; \"\" turns it off)\n"
          "  --reconcile-interval S  seconds between reconciliations, 1..3600 (default 10)\n"
          "  --closed-flow-ttl S seconds a closed connection stays in /flows, 0..86400 (default 60)\n"
+         "  --idle-flow-ttl S   seconds a silent connection stays in /flows, 1..604800 (default 3600)\n"
          "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
          "  --ready-file FILE   write the bound address here once serving\n";
 }
@@ -94,6 +95,9 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
     } else if (flag == "--closed-flow-ttl") {
       if (!take_value() || !parse_number<uint32_t>(value, opts.closed_flow_ttl_s, 0, 86400))
         return UsageError{"--closed-flow-ttl wants seconds from 0 to 86400, got '" + value + "'"};
+    } else if (flag == "--idle-flow-ttl") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.idle_flow_ttl_s, 1, 604800))
+        return UsageError{"--idle-flow-ttl wants seconds from 1 to 604800, got '" + value + "'"};
     } else if (flag == "--reconcile-interval") {
       if (!take_value() || !parse_number<uint32_t>(value, opts.reconcile_interval_s, 1, 3600))
         return UsageError{"--reconcile-interval wants seconds from 1 to 3600, got '" + value + "'"};

@@ -25,6 +25,9 @@ struct AgentOptions {
   std::filesystem::path cni_cache_dir = "/var/lib/cni/results";
   // Seconds a closed connection stays in the flow table (and /flows) before it is expired.
   uint32_t closed_flow_ttl_s = 60;
+  // Seconds a connection may carry nothing before it is expired (its counts stay with its pod):
+  // nothing else removes a flow whose close the datapath never saw.
+  uint32_t idle_flow_ttl_s = 3600;
   // Seconds between reconciliations (queued pods, vanished veths); also run at start.
   uint32_t reconcile_interval_s = 10;
 };

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "tc-bpf/lib/pod_flows.h"
+
 namespace tcpulse::agent {
 
 namespace {
@@ -67,15 +69,18 @@ nlohmann::json pods_json(const NodeSnapshot& snap) {
 }
 
 nlohmann::json flows_json(const NodeSnapshot& snap) {
-  std::map<uint32_t, const PodRecord*> by_ifindex;
-  for (const auto& pod : snap.pods) by_ifindex[pod.ifindex] = &pod.record;
+  std::map<uint32_t, const PodSnapshot*> by_ifindex;
+  for (const auto& pod : snap.pods) by_ifindex[pod.ifindex] = &pod;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& flow : snap.flows) {
     const auto& k = flow.key;
     const auto& s = flow.stats;
-    auto pod = by_ifindex.find(k.ifindex);
-    out.push_back({{"namespace", pod == by_ifindex.end() ? std::string() : pod->second->pod_namespace},
-                   {"pod", pod == by_ifindex.end() ? std::string() : pod->second->pod_name},
+    // A flow a former pod on this ifindex left (soon expired) is nobody's.
+    auto it = by_ifindex.find(k.ifindex);
+    const PodRecord* pod =
+        it != by_ifindex.end() && flow_is_pods(s, it->second->info) ? &it->second->record : nullptr;
+    out.push_back({{"namespace", pod ? pod->pod_namespace : std::string()},
+                   {"pod", pod ? pod->pod_name : std::string()},
                    {"host_ifindex", k.ifindex},
                    {"local", address_text(k.family, k.local_addr)},
                    {"local_port", ntohs(k.local_port)},

@@ -56,7 +56,7 @@ void log_reconcile(const ReconcileReport& r) {
   if (r.orphan_counters)
     log("reconciled: swept " + std::to_string(r.orphan_counters) + " counters without a pod");
   if (r.expired_flows)
-    log("reconciled: expired " + std::to_string(r.expired_flows) + " closed or orphaned flows");
+    log("reconciled: expired " + std::to_string(r.expired_flows) + " closed, idle or orphaned flows");
   if (r.attached || r.dropped_pending || r.adopted || r.collected || r.unpinned_links)
     log("reconciled: attached " + std::to_string(r.attached) + " queued pods, adopted " +
         std::to_string(r.adopted) + " from the CNI cache, dropped " +
@@ -70,7 +70,8 @@ void log_reconcile(const ReconcileReport& r) {
 void schedule_reconcile(boost::asio::steady_timer& timer, const PinLayout& layout,
                         const AgentOptions& opts) {
   log_reconcile(reconcile(layout, {opts.state_dir, opts.cni_cache_dir,
-                                   opts.closed_flow_ttl_s * 1'000'000'000ULL}));
+                                   opts.closed_flow_ttl_s * 1'000'000'000ULL,
+                                   opts.idle_flow_ttl_s * 1'000'000'000ULL}));
   timer.expires_after(std::chrono::seconds(opts.reconcile_interval_s));
   timer.async_wait([&timer, &layout, &opts](const boost::system::error_code& ec) {
     if (!ec) schedule_reconcile(timer, layout, opts);

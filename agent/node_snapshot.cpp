@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "tc-bpf/lib/pod_flows.h"
 #include "tc-bpf/lib/pod_slots.h"
 
 namespace tcpulse::agent {
@@ -35,18 +36,31 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
     PodSnapshot pod;
     pod.ifindex = ifindex;
     pod.record = PodRecord::from_abi(info);
+    pod.info = info;
     if (auto it = traffic.find(ifindex); it != traffic.end()) pod.stats = it->second;
-    pod.slot_base[0] = info.slot_base[0];
-    pod.slot_base[1] = info.slot_base[1];
     snap.pods.push_back(std::move(pod));
   });
   if (!r) return r.error();
+  std::map<uint32_t, PodSnapshot*> by_ifindex;
   for (auto& pod : snap.pods) {
+    by_ifindex[pod.ifindex] = &pod;
     auto slot = maps.pod_slots.get(pod_slot_index(pod.ifindex));
     if (!slot) return slot.error();
     if (slot.value())
-      add_slot_traffic(pod.stats, owned_slot_traffic(*slot.value(), pod.ifindex), pod.slot_base);
+      add_slot_traffic(pod.stats, owned_slot_traffic(*slot.value(), pod.ifindex), pod.info.slot_base);
+    add_traffic(pod.stats, pod.info.flow_base);
   }
+
+  r = maps.flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& stats) {
+    if (with_flows) snap.flows.push_back({key, stats});
+    auto it = by_ifindex.find(key.ifindex);
+    if (it == by_ifindex.end() || !flow_is_pods(stats, it->second->info)) return;
+    tcpulse_traffic tcp[TCPULSE_DIR_COUNT] = {};
+    add_flow_traffic(tcp, stats);
+    add_traffic(it->second->stats, tcp);
+    if (flow_is_active(stats)) it->second->active_connections++;
+  });
+  if (!r) return r.error();
 
   for (int reason = 0; reason < TCPULSE_ERR_COUNT; reason++) {
     auto per_cpu = maps.errors.get(static_cast<__u32>(reason));
@@ -55,16 +69,6 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
       for (uint64_t v : *per_cpu.value()) snap.errors[reason] += v;
   }
 
-  if (with_flows) {
-    std::map<uint32_t, uint64_t> active;
-    r = maps.flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& stats) {
-      snap.flows.push_back({key, stats});
-      if (flow_is_active(stats)) active[key.ifindex]++;
-    });
-    if (!r) return r.error();
-    for (auto& pod : snap.pods)
-      if (auto it = active.find(pod.ifindex); it != active.end()) pod.active_connections = it->second;
-  }
   return snap;
 }
 

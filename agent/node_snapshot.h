@@ -15,9 +15,9 @@ namespace tcpulse::agent {
 struct PodSnapshot {
   uint32_t ifindex = 0;
   PodRecord record;
-  tcpulse_pod_stats stats{};  // summed over CPUs, with the pod's slot traffic
-  tcpulse_traffic slot_base[TCPULSE_DIR_COUNT]{};  // from the record: see tcpulse_pod_slot
-  uint64_t active_connections = 0;  // flows of this pod open now (needs the flows read)
+  tcpulse_pod_info info{};     // the record as the map holds it: its bases and attach time
+  tcpulse_pod_stats stats{};   // summed over CPUs, with the pod's slot and flow traffic
+  uint64_t active_connections = 0;  // flows of this pod open now
 };
 
 // Whether a flow counts as an active connection.
@@ -34,7 +34,8 @@ struct NodeSnapshot {
   std::array<uint64_t, TCPULSE_ERR_COUNT> errors{};
 };
 
-// Reads everything; flows only if with_flows (needed for active connections and /flows).
+// Reads everything. Every flow is read (a pod's TCP traffic is its flows'); snap.flows keeps them
+// only if with_flows.
 Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows);
 
 std::string_view error_reason_name(int reason);

@@ -122,16 +122,17 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 			count_error(TCPULSE_ERR_BAD_TCP_OPTION);
 		flow = flow_stats(&pkt, pod.ifindex, dir);
 		if (likely(flow != NULL)) {
-			/* One direction's packets may be handled on two CPUs at once. */
+			/* One direction's packets may be handled on two CPUs at once. The flow's counts are
+			 * also its pod's (see tcpulse_flow_slot): no second line to write. */
 			d = tcpulse_flow_dir_of(flow, dir);
 			__sync_fetch_and_add(&d->packets, segs);
 			__sync_fetch_and_add(&d->bytes, bytes);
 			__sync_fetch_and_add(&d->payload_bytes, payload);
 			ts_moved = stamp_direction(flow, dir, &pkt);
 			track_tcp(&pkt, flow, &pod, dir, segs, payload, ts_moved);
+			return;
 		}
 	}
-	/* Last: the flow's writes above need not wait behind this line's. */
 	count_pod_traffic(&pod, dir, segs, bytes);
 }
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Finding a flow's state: its slot in the tcpulse_flowtab array when the slot is free or already
- * its own, else its family's LRU hash. The slot protocol is described at struct tcpulse_flow_slot.
+ * its own, else its family's overflow hash. The slot protocol is described at struct
+ * tcpulse_flow_slot.
  *
- * A flow never moves between the two: one that went to the LRU (its slot was taken) stays there
- * even after its slot frees up, because the LRU is looked up before a free slot is claimed. So a
- * connection's state is never split between two entries.
+ * A flow never moves between the two: one that went to the overflow hash (its slot was taken)
+ * stays there even after its slot frees up, because the hash is looked up before a free slot is
+ * claimed. So a connection's state is never split between two entries.
  */
 #ifndef TCPULSE_FLOW_TABLE_BPF_H
 #define TCPULSE_FLOW_TABLE_BPF_H
@@ -91,10 +92,10 @@ static __always_inline int claim_slot(struct tcpulse_flow_slot *slot, const __u6
 	return 1;
 }
 
-/* The flow's state, created if new; NULL only if the LRU refused an entry (counted). `overflow`
- * is the family's LRU and `key` its key, whose nwords 8-byte words are w; dir is the packet's
+/* The flow's state, created if new; NULL only if the overflow hash is full (counted). `overflow`
+ * is the family's hash and `key` its key, whose nwords 8-byte words are w; dir is the packet's
  * direction, whose line an IPv4 flow's packet checks first. Inlined at one call site per family,
- * so that each sees one LRU and the verifier inlines every lookup. */
+ * so that each sees one hash and the verifier inlines every lookup. */
 static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, const void *key,
 							    const __u64 *w, __u32 nwords,
 							    __u64 hash, int v6, int dir)

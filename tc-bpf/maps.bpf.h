@@ -19,10 +19,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpulse_flowtab SEC(".maps");
 
-/* Flows whose slot another flow holds. LRU: a node with more such connections than entries evicts
- * the coldest, never fails. One table per address family, for a short IPv4 key. */
+/* Flows whose slot another flow holds, one table per address family, for a short IPv4 key. Plain
+ * hashes, not LRU: an evicted flow would take its packets out of its pod's TCP traffic (see
+ * tcpulse_flow_slot). When one is full a new flow's packets count in its pod's slot, and the
+ * agent's expiry of closed and idle flows makes room. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TCPULSE_FLOWS_OVERFLOW_DEFAULT);
 	__type(key, struct tcpulse_flow4_key);
 	__type(value, struct tcpulse_flow_stats);
@@ -30,7 +32,7 @@ struct {
 } tcpulse_flows4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TCPULSE_FLOWS_OVERFLOW_DEFAULT);
 	__type(key, struct tcpulse_flow6_key);
 	__type(value, struct tcpulse_flow_stats);
@@ -47,7 +49,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpulse_pods SEC(".maps");
 
-/* Every packet's per-pod count, without a hash lookup: see struct tcpulse_pod_slot. 64 KiB per CPU. */
+/* Per-pod counts of packets without a flow, without a hash lookup: see struct tcpulse_pod_slot. 64 KiB per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TCPULSE_POD_SLOTS);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * A pod's totals. Every packet counts in the pod's per-CPU slot (an array index, no hash); the
- * per-CPU hash tcpulse_podstat is looked up only when a packet brings an event worth counting
- * (RTT sample, handshake, loss, reset, zero window, close) or finds its slot taken. Under load the
- * hash lookup cost ~40 ns per packet, most of it in cache misses (docs/performance.md).
+ * A pod's totals. A TCP packet counts in its flow, which the agent adds to its pod; any other
+ * packet (or one whose flow found no room) counts in the pod's per-CPU slot (an array index, no
+ * hash). The per-CPU hash tcpulse_podstat is looked up only when a packet brings an event worth
+ * counting (RTT sample, handshake, loss, reset, zero window, close) or finds its slot taken. Under
+ * load the hash lookup cost ~40 ns per packet, most of it in cache misses, and the slot ~15 ns
+ * (docs/performance.md).
  */
 #ifndef TCPULSE_POD_BPF_H
 #define TCPULSE_POD_BPF_H

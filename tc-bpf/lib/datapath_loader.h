@@ -19,7 +19,7 @@ uint32_t flow_table_slots(uint32_t flows_max);
 class LoadedDatapath {
  public:
   struct Options {
-    // The flow table's slots (rounded up to a power of two); each family's LRU, which takes the
+    // The flow table's slots (rounded up to a power of two); each family's overflow hash, which takes the
     // flows whose slot is taken, holds half as many.
     uint32_t flows_max = TCPULSE_FLOWS_MAX_DEFAULT;
   };

@@ -43,7 +43,7 @@ inline uint64_t flow_last_seen_ns(const tcpulse_flow_stats& flow) {
                    flow.ingress.events.last_seen_ns});
 }
 
-// The flow table (tcpulse_flowtab) and the two LRUs that take its collisions, read as one.
+// The flow table (tcpulse_flowtab) and the two overflow hashes that take its collisions, read as one.
 struct FlowTables {
   FlowSlots slots;
   Flow4Map v4;

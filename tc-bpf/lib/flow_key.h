@@ -1,4 +1,4 @@
-// FlowKey: a flow's identity whichever table holds it, and its forms in each: the LRU keys
+// FlowKey: a flow's identity whichever table holds it, and its forms in each: the overflow hashes' keys
 // (tcpulse_flow4_key, tcpulse_flow6_key) and the flow table's key words and hash.
 #pragma once
 

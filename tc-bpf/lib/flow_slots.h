@@ -34,7 +34,7 @@ class FlowSlots {
   // Calls fn for the flow of every claimed slot. Each is a copy taken while packets may update it.
   Result<void> for_each(const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const;
   std::optional<tcpulse_flow_stats> get(const FlowKey& key) const;
-  // Retires the key's flow from its slot (packets then go to the LRU); whether it was there.
+  // Retires the key's flow from its slot (packets then go to the overflow hash); whether it was there.
   bool retire(const FlowKey& key, uint64_t now_ns);
   // Frees the slots retired at least TCPULSE_SLOT_GRACE_NS before now_ns (CLOCK_MONOTONIC), and
   // notes the retirement time of any that lack one. Returns how many it freed.

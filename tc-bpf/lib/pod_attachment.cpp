@@ -6,6 +6,7 @@
 #include <future>
 
 #include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/pod_flows.h"
 #include "tc-bpf/lib/pod_slots.h"
 
 namespace tcpulse {
@@ -50,11 +51,15 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
               PodRecord::from_abi(*previous.value()).is_attachment(record.container_id, record.ifname);
   // A new owner of this ifindex starts from zero, not from the last pod's counters. Its slot
   // copies cannot be reset without racing the other pods' packets on them (user space writes
-  // all CPUs' copies at once), so the new record carries what they hold as its base.
+  // all CPUs' copies at once), so the new record carries what they hold as its base. The last
+  // pod's flows are told apart by when they were first seen (pod_flows.h).
   tcpulse_pod_info info = record.to_abi();
   if (same) {
     memcpy(info.slot_base, previous.value()->slot_base, sizeof(info.slot_base));
+    info.attached_ns = previous.value()->attached_ns;
+    memcpy(info.flow_base, previous.value()->flow_base, sizeof(info.flow_base));
   } else {
+    info.attached_ns = coarse_monotonic_ns();
     if (auto r = maps_.pod_stats.erase(key); !r) return r.error();
     auto slot = maps_.pod_slots.get(pod_slot_index(key));
     if (!slot) return slot.error();

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "tc-bpf/lib/bpffs.h"
@@ -11,6 +12,7 @@
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pod_attachment.h"
+#include "tc-bpf/lib/pod_flows.h"
 #include "tc-bpf/lib/pod_slots.h"
 
 namespace tcpulse {
@@ -82,10 +84,12 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
     report.problems.push_back(lock.error().describe());
     return report;
   }
-  std::set<__u32> live;
-  (void)attachments->maps().pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info&) {
-    live.insert(ifindex);
+  std::map<__u32, tcpulse_pod_info> live;
+  (void)attachments->maps().pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    live.emplace(ifindex, info);
   });
+  std::set<__u32> live_ifindexes;
+  for (const auto& [ifindex, info] : live) live_ifindexes.insert(ifindex);
   std::vector<__u32> orphans;
   (void)attachments->maps().pod_stats.for_each(
       [&](const __u32& ifindex, const std::vector<tcpulse_pod_stats>&) {
@@ -94,22 +98,44 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
   for (__u32 ifindex : orphans)
     if (auto r = attachments->maps().pod_stats.erase(ifindex); r && r.value())
       report.orphan_counters++;
-  report.orphan_counters += free_unused_slots(attachments->maps().pod_slots, live);
+  report.orphan_counters += free_unused_slots(attachments->maps().pod_slots, live_ifindexes);
 
   // Flows: the datapath stamps them with CLOCK_MONOTONIC (at tick resolution).
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + ts.tv_nsec;
   std::vector<FlowKey> expired;
+  std::set<__u32> folded;
   (void)attachments->maps().flows.for_each(
       [&](const FlowKey& key, const tcpulse_flow_stats& flow) {
+        auto pod = live.find(key.ifindex);
+        if (pod == live.end() || (flow.first_seen_ns && !flow_is_pods(flow, pod->second))) {
+          expired.push_back(key);  // a vanished pod's, or a former pod's on a reused ifindex
+          return;
+        }
         uint64_t last = flow_last_seen_ns(flow);
-        bool closed_long_ago = flow.state == TCPULSE_CONN_CLOSED && now > last &&
-                               now - last > options.closed_flow_ttl_ns;
-        if (closed_long_ago || !live.count(key.ifindex)) expired.push_back(key);
+        uint64_t silent = now > last ? now - last : 0;
+        bool closed = flow.state == TCPULSE_CONN_CLOSED;
+        if (!flow_is_pods(flow, pod->second) ||
+            silent <= (closed ? options.closed_flow_ttl_ns : options.idle_flow_ttl_ns))
+          return;
+        // The pod keeps what the flow counted. A packet racing the expiry of a flow this quiet
+        // may go uncounted; a pod's counter never goes back.
+        add_flow_traffic(pod->second.flow_base, flow);
+        folded.insert(key.ifindex);
+        expired.push_back(key);
       });
-  for (const auto& key : expired)
+  // Bases first: an agent stopped between the two counts a flow twice rather than losing it.
+  std::set<__u32> unwritten;
+  for (__u32 ifindex : folded)
+    if (auto r = attachments->maps().pods.put(ifindex, live[ifindex]); !r) {
+      report.problems.push_back("keep expired flows' counts: " + r.error().describe());
+      unwritten.insert(ifindex);
+    }
+  for (const auto& key : expired) {
+    if (unwritten.count(key.ifindex)) continue;
     if (auto r = attachments->maps().flows.erase(key, now); r && r.value()) report.expired_flows++;
+  }
   report.freed_flow_slots = attachments->maps().flows.free_retired(now);
 
   std::error_code ec;

@@ -6,8 +6,9 @@
 //  - forgets records, links and counters of pod veths that no longer exist (a DEL that never
 //    arrived, a node that lost its runtime state);
 //  - unpins tcx links whose device is gone and that no record names;
-//  - expires flows closed for longer than a TTL, and flows of pods no longer recorded, so the
-//    flow table's slots go to live connections; frees the slots retired a grace period ago.
+//  - expires flows closed (or silent) for longer than a TTL, keeping their counts in their pod's
+//    flow_base, and flows of pods no longer recorded, so the flow table's slots and overflow
+//    hashes go to live connections; frees the slots retired a grace period ago.
 #pragma once
 
 #include <filesystem>
@@ -26,7 +27,7 @@ struct ReconcileReport {
   int collected = 0;         // records of vanished veths removed
   int unpinned_links = 0;    // defunct link pins without a record removed
   int orphan_counters = 0;   // per-pod counters without a record removed
-  int expired_flows = 0;     // closed flows past the TTL, or of vanished pods, removed
+  int expired_flows = 0;     // closed or idle flows past their TTL, or of vanished pods, removed
   int freed_flow_slots = 0;  // flow table slots retired a grace period ago, now free
   std::vector<std::string> problems;  // one line each, for the log
 };
@@ -35,6 +36,7 @@ struct ReconcileOptions {
   std::filesystem::path state_dir;      // the plugin's pending queue
   std::filesystem::path cni_cache_dir;  // libcni's result cache to adopt pods from; empty: none
   uint64_t closed_flow_ttl_ns = 60ULL * 1000 * 1000 * 1000;
+  uint64_t idle_flow_ttl_ns = 3600ULL * 1000 * 1000 * 1000;
 };
 
 ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& options);

@@ -1,4 +1,4 @@
-// The flow table under BPF_PROG_TEST_RUN: where flows live (their slot, or the LRU on a
+// The flow table under BPF_PROG_TEST_RUN: where flows live (their slot, or the overflow hash on a
 // collision), the slot protocol's states (being claimed, retired, freed), and exact counts when two CPUs
 // update one flow. The hash the agent uses to find a slot must be the datapath's: every test that
 // looks a flow up in its slot checks that too.
@@ -59,7 +59,7 @@ class FlowTable : public ::testing::Test {
     ADD_FAILURE() << "no colliding key found";
     return k;
   }
-  size_t lru_flows() const {
+  size_t overflow_flows() const {
     size_t n = 0;
     EXPECT_TRUE(tables_.v4.for_each([&](const auto&, const auto&) { n++; }));
     EXPECT_TRUE(tables_.v6.for_each([&](const auto&, const auto&) { n++; }));
@@ -70,7 +70,7 @@ class FlowTable : public ::testing::Test {
   FlowTables tables_;
 };
 
-TEST_F(FlowTable, NewFlowsTakeTheirSlotNotTheLru) {
+TEST_F(FlowTable, NewFlowsTakeTheirSlotNotTheOverflow) {
   for (bool v6 : {false, true}) {
     FlowKey k = v6 ? tcp_flow_key(true, kPod6, 40000, kPeer6, 80) : v4(40000);
     dut_->set_time(5000);
@@ -94,11 +94,11 @@ TEST_F(FlowTable, NewFlowsTakeTheirSlotNotTheLru) {
     ASSERT_TRUE(got && got.value());
     EXPECT_EQ(got.value()->egress.packets, 2u);
   }
-  EXPECT_EQ(lru_flows(), 0u);
+  EXPECT_EQ(overflow_flows(), 0u);
   EXPECT_EQ(dut_->flow_count(), 2u);
 }
 
-TEST_F(FlowTable, CollisionGoesToTheLruAndLeavesTheOccupantAlone) {
+TEST_F(FlowTable, CollisionGoesToTheOverflowAndLeavesTheOccupantAlone) {
   FlowKey k = v4(40000), other = colliding_with(k);
   dut_->run(TCPULSE_DIR_EGRESS, data(other, 10));
   for (int i = 0; i < 3; i++) dut_->run(TCPULSE_DIR_EGRESS, data(k, 100));
@@ -107,16 +107,16 @@ TEST_F(FlowTable, CollisionGoesToTheLruAndLeavesTheOccupantAlone) {
   EXPECT_EQ(slot.tag, tcpulse_flow_tag(flow_hash(other), false));
   EXPECT_EQ(slot.stats.egress.packets, 1u);
   EXPECT_EQ(slot.stats.egress.payload_bytes, 10u);
-  auto in_lru = tables_.v4.get(to_flow4_key(k));
-  ASSERT_TRUE(in_lru && in_lru.value());
-  EXPECT_EQ(in_lru.value()->egress.packets, 3u);
-  EXPECT_EQ(in_lru.value()->egress.payload_bytes, 300u);
+  auto in_overflow = tables_.v4.get(to_flow4_key(k));
+  ASSERT_TRUE(in_overflow && in_overflow.value());
+  EXPECT_EQ(in_overflow.value()->egress.packets, 3u);
+  EXPECT_EQ(in_overflow.value()->egress.payload_bytes, 300u);
   EXPECT_EQ(dut_->flow_count(), 2u);
 }
 
-// A flow never moves: one the LRU took stays there when its slot frees, so its connection state
+// A flow never moves: one the overflow hash took stays there when its slot frees, so its connection state
 // is not split between two entries.
-TEST_F(FlowTable, AFlowInTheLruStaysThereWhenItsSlotFrees) {
+TEST_F(FlowTable, AFlowInTheOverflowStaysThereWhenItsSlotFrees) {
   FlowKey k = v4(40000), other = colliding_with(k);
   dut_->run(TCPULSE_DIR_EGRESS, data(other));
   dut_->run(TCPULSE_DIR_EGRESS, data(k));
@@ -127,9 +127,9 @@ TEST_F(FlowTable, AFlowInTheLruStaysThereWhenItsSlotFrees) {
 
   dut_->run(TCPULSE_DIR_EGRESS, data(k));
   EXPECT_EQ(tables_.slots.slot_of(k).tag, TCPULSE_SLOT_FREE);
-  auto in_lru = tables_.v4.get(to_flow4_key(k));
-  ASSERT_TRUE(in_lru && in_lru.value());
-  EXPECT_EQ(in_lru.value()->egress.packets, 2u);
+  auto in_overflow = tables_.v4.get(to_flow4_key(k));
+  ASSERT_TRUE(in_overflow && in_overflow.value());
+  EXPECT_EQ(in_overflow.value()->egress.packets, 2u);
   EXPECT_EQ(dut_->flow_count(), 1u);
 }
 
@@ -147,9 +147,9 @@ TEST_F(FlowTable, RetiredSlotIsFreedOnlyAfterTheGracePeriod) {
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 50));
   EXPECT_EQ(slot.tag, TCPULSE_SLOT_RETIRED);
   EXPECT_EQ(slot.stats.egress.packets, 1u);
-  auto in_lru = tables_.v4.get(to_flow4_key(k));
-  ASSERT_TRUE(in_lru && in_lru.value());
-  EXPECT_EQ(in_lru.value()->egress.payload_bytes, 50u);
+  auto in_overflow = tables_.v4.get(to_flow4_key(k));
+  ASSERT_TRUE(in_overflow && in_overflow.value());
+  EXPECT_EQ(in_overflow.value()->egress.payload_bytes, 50u);
 
   EXPECT_EQ(tables_.free_retired(retired_at + TCPULSE_SLOT_GRACE_NS - 1), 0);
   EXPECT_EQ(slot.tag, TCPULSE_SLOT_RETIRED);
@@ -177,22 +177,52 @@ TEST_F(FlowTable, RetirementWithoutATimeIsTimedFromTheNextSweep) {
 }
 
 // A packet that finds its flow's tag on a slot whose key is still zero (the claiming packet is
-// writing it) counts there; the same tag over another key (a 64-bit collision) sends it to the LRU.
+// writing it) counts there; the same tag over another key (a 64-bit collision) sends it to the overflow hash.
 TEST_F(FlowTable, TagWithAKeyBeingWrittenIsTrustedAndAnotherKeyIsNot) {
   FlowKey k = v4(40000), other = v4(40001);
   tcpulse_flow_slot& slot = tables_.slots.slot_of(k);
   slot.tag = tcpulse_flow_tag(flow_hash(k), false);
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 70));
   EXPECT_EQ(slot.stats.egress.payload_bytes, 70u);
-  EXPECT_EQ(lru_flows(), 0u);
+  EXPECT_EQ(overflow_flows(), 0u);
 
   FlowKeyWords words = to_key_words(other);
   memcpy(slot.key, words.data(), sizeof(slot.key));
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 30));
   EXPECT_EQ(slot.stats.egress.payload_bytes, 70u);
-  auto in_lru = tables_.v4.get(to_flow4_key(k));
-  ASSERT_TRUE(in_lru && in_lru.value());
-  EXPECT_EQ(in_lru.value()->egress.payload_bytes, 30u);
+  auto in_overflow = tables_.v4.get(to_flow4_key(k));
+  ASSERT_TRUE(in_overflow && in_overflow.value());
+  EXPECT_EQ(in_overflow.value()->egress.payload_bytes, 30u);
+}
+
+// A full overflow hash never drops a flow to make room (a flow's counts are its pod's TCP
+// traffic, which must never shrink): the new flow's packet counts in its pod's slot instead,
+// with the failed insert counted.
+TEST_F(FlowTable, AFullOverflowKeepsItsFlowsAndANewFlowCountsInItsPodSlot) {
+  FlowKey k = v4(40000), other = colliding_with(k);
+  dut_->run(TCPULSE_DIR_EGRESS, data(k, 100));  // takes the slot other hashes to
+  tcpulse_flow_stats filler{};
+  filler.egress.packets = 7;
+  size_t filled = 0;
+  for (uint32_t i = 0; i < (1u << 22); i++, filled++) {
+    tcpulse_flow4_key fk{};
+    fk.ifindex = kTestIfindex + 1;  // another pod's, so they never count as this one's
+    fk.local_port = static_cast<__u16>(i);
+    fk.remote_port = static_cast<__u16>(i >> 16);
+    if (!tables_.v4.put(fk, filler)) break;
+  }
+  ASSERT_GT(filled, 0u);
+  ASSERT_LT(filled, 1u << 22) << "the overflow hash never filled";
+
+  dut_->run(TCPULSE_DIR_EGRESS, data(other, 50));
+  EXPECT_EQ(dut_->errors(TCPULSE_ERR_FLOW_INSERT), 1u);
+  EXPECT_EQ(overflow_flows(), filled) << "a flow was dropped to make room";
+  auto slot = owned_slot_traffic(dut_->slot_copies(), kTestIfindex);
+  EXPECT_EQ(slot[TCPULSE_DIR_EGRESS].packets, 1u);
+  EXPECT_EQ(slot[TCPULSE_DIR_EGRESS].bytes, 40u + 50);
+  auto pod = dut_->pod();
+  EXPECT_EQ(pod.dir[TCPULSE_DIR_EGRESS].packets, 2u);
+  EXPECT_EQ(pod.dir[TCPULSE_DIR_EGRESS].bytes, (40u + 100) + (40u + 50));
 }
 
 // Two CPUs sending on the same flows, from each flow's first packet on: every packet counted

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <thread>
@@ -64,6 +65,23 @@ std::optional<json> find_flow(const AgentProcess& agent, const std::string& pod,
   for (const auto& f : json::parse(agent.get("/flows")))
     if (f["pod"] == pod && f["local_port"] == local_port) return f;
   return std::nullopt;
+}
+
+// The L3 bytes `pod` sent, as /pods says.
+uint64_t pod_egress_bytes(const AgentProcess& agent, const std::string& pod) {
+  for (const auto& p : json::parse(agent.get("/pods")))
+    if (p["pod"] == pod) return p["egress"]["bytes"];
+  ADD_FAILURE() << "no pod " << pod << " in " << agent.get("/pods");
+  return 0;
+}
+
+// Writes all of data to a connected socket.
+void send_all(int fd, const std::string& data) {
+  for (size_t sent = 0; sent < data.size();) {
+    ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0) << strerror(errno);
+    sent += static_cast<size_t>(n);
+  }
 }
 
 // What a veth saw of one direction of a connection, against the bytes the receiver read: equal
@@ -521,8 +539,11 @@ TEST_F(PodTraffic, ClosedFlowsExpireAndOpenOnesStay) {
     return false;
   };
   ASSERT_TRUE(has_flow(7077));
+  uint64_t before = pod_egress_bytes(agent, "a");
+  ASSERT_GT(before, 10'000u);
   EXPECT_TRUE(eventually([&] { return !has_flow(7077); }, 5)) << agent.log();
   EXPECT_TRUE(has_flow(7078)) << "an open connection must stay";
+  EXPECT_GE(pod_egress_bytes(agent, "a"), before) << "the expired flow took its counts from its pod";
 
   // The closed connection's slots (one per pod) were retired; a later pass frees them.
   auto maps = DatapathMaps::open(PinLayout(unique_pin_dir()));
@@ -538,6 +559,32 @@ TEST_F(PodTraffic, ClosedFlowsExpireAndOpenOnesStay) {
                         "tcpulse_tcp_connections_active", {{"pod", "a"}}),
             1);
   (void)closed;
+}
+
+// A connection silent past --idle-flow-ttl is expired, and its pod keeps what it counted: a pod's
+// TCP traffic is its flows', and a counter that went back would read as a reset. The connection
+// goes on in a new flow, counting on top.
+TEST_F(PodTraffic, IdleFlowsExpireAndTheirPodKeepsWhatTheyCounted) {
+  AgentProcess agent(unique_pin_dir(), true, {"--idle-flow-ttl", "2"});  // reconciles each second
+  agent.wait_ready();
+  TestNode node(unique_pin_dir());
+  const TestPod a = node.add_pod("a");
+  const TestPod b = node.add_pod("b");
+  UniqueFd listener = listen_in_netns(b.netns_path, b.ip, 7081);  // never accepts: the kernel reads
+  Connection held = connect_in_netns(a.netns_path, b.ip, 7081);
+  send_all(held.fd.get(), std::string(50'000, 'x'));
+
+  auto has_flow = [&] { return find_flow(agent, "a", held.local_port).has_value(); };
+  ASSERT_TRUE(eventually(has_flow, 3)) << agent.get("/flows");
+  uint64_t before = 0;
+  ASSERT_TRUE(eventually([&] { return (before = pod_egress_bytes(agent, "a")) > 50'000u; }, 3));
+  EXPECT_TRUE(eventually([&] { return !has_flow(); }, 8)) << agent.log();
+  EXPECT_GE(pod_egress_bytes(agent, "a"), before) << "the expired flow took its counts from its pod";
+
+  send_all(held.fd.get(), std::string(10'000, 'y'));
+  EXPECT_TRUE(eventually(has_flow, 3)) << agent.get("/flows");
+  EXPECT_TRUE(eventually([&] { return pod_egress_bytes(agent, "a") >= before + 10'000; }, 3))
+      << agent.get("/pods");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "tc-bpf/lib/datapath_maps.h"
+#include "tc-bpf/lib/pod_flows.h"
 #include "tcpulse/tcpulse_test.skel.h"
 
 namespace tcpulse::test {
@@ -132,6 +133,13 @@ tcpulse_pod_stats DatapathUnderTest::pod(uint32_t ifindex) const {
   tcpulse_pod_stats totals = pod_events(ifindex);
   const tcpulse_traffic no_base[TCPULSE_DIR_COUNT] = {};
   add_slot_traffic(totals, owned_slot_traffic(slot_copies(ifindex), ifindex), no_base);
+  auto r = flow_tables().for_each([&](const FlowKey& key, const tcpulse_flow_stats& flow) {
+    if (key.ifindex != ifindex) return;
+    tcpulse_traffic tcp[TCPULSE_DIR_COUNT] = {};
+    add_flow_traffic(tcp, flow);
+    add_traffic(totals, tcp);
+  });
+  EXPECT_TRUE(r) << r.error().describe();
   return totals;
 }
 

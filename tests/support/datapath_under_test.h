@@ -43,9 +43,10 @@ class DatapathUnderTest {
   void run_repeated(int direction, const std::vector<uint8_t>& frame, uint32_t repeat);
 
   std::optional<tcpulse_flow_stats> flow(const FlowKey& key) const;
-  FlowTables flow_tables() const;  // the slot array and both LRUs, through fds of their own
+  FlowTables flow_tables() const;  // the slot array and both overflow hashes, own fds
   size_t flow_count() const;
-  // The pod's totals as the agent reads them: tcpulse_podstat plus its slot copies (no base).
+  // The pod's totals as the agent reads them: tcpulse_podstat, its slot copies and its flows
+  // (no bases, no former pods).
   tcpulse_pod_stats pod(uint32_t ifindex = kTestIfindex) const;
   tcpulse_pod_stats pod_events(uint32_t ifindex = kTestIfindex) const;  // tcpulse_podstat only
   std::vector<tcpulse_pod_slot> slot_copies(uint32_t ifindex = kTestIfindex) const;  // per CPU

@@ -14,6 +14,7 @@ TEST(AgentOptions, Defaults) {
   EXPECT_EQ(o.listen_port, 9965);
   EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/tcpulse");
   EXPECT_FALSE(o.cleanup_on_exit);
+  EXPECT_EQ(o.idle_flow_ttl_s, 3600u);
 }
 
 TEST(AgentOptions, ParsesEveryFlag) {
@@ -21,7 +22,7 @@ TEST(AgentOptions, ParsesEveryFlag) {
                                          "--flows-max", "2048", "--cleanup-on-exit",
                                          "--ready-file", "/tmp/r", "--state-dir", "/run/x",
                                          "--reconcile-interval=3", "--cni-cache-dir=",
-                                         "--closed-flow-ttl", "0"}));
+                                         "--closed-flow-ttl", "0", "--idle-flow-ttl=90"}));
   EXPECT_EQ(o.listen_host, "::1");
   EXPECT_EQ(o.listen_port, 9100);
   EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/t");
@@ -32,6 +33,7 @@ TEST(AgentOptions, ParsesEveryFlag) {
   EXPECT_EQ(o.reconcile_interval_s, 3u);
   EXPECT_TRUE(o.cni_cache_dir.empty());
   EXPECT_EQ(o.closed_flow_ttl_s, 0u);
+  EXPECT_EQ(o.idle_flow_ttl_s, 90u);
 }
 
 TEST(AgentOptions, BadFlagsHaveAMessage) {
@@ -39,7 +41,8 @@ TEST(AgentOptions, BadFlagsHaveAMessage) {
            {"--listen", "9965"}, {"--listen", "host:99999"}, {"--listen", ":80"},
            {"--listen"}, {"--pin-dir", "relative"}, {"--flows-max", "10"},
            {"--flows-max", "12abc"}, {"--frobnicate"}, {"extra"}, {"--state-dir", "x"},
-           {"--reconcile-interval", "0"}, {"--closed-flow-ttl", "-1"}}) {
+           {"--reconcile-interval", "0"}, {"--closed-flow-ttl", "-1"},
+           {"--idle-flow-ttl", "0"}, {"--idle-flow-ttl", "604801"}}) {
     auto r = parse(args);
     ASSERT_TRUE(std::holds_alternative<UsageError>(r)) << args[0];
     EXPECT_FALSE(std::get<UsageError>(r).message.empty()) << args[0];

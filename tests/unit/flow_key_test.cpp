@@ -1,4 +1,4 @@
-// A flow key's forms: the LRU keys and the flow table's words round-trip, the hash tells the
+// A flow key's forms: the overflow hashes' keys and the flow table's words round-trip, the hash tells the
 // families apart through the tag, and --flows-max becomes a power-of-two slot count.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

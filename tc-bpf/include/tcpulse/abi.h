@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 8
+#define TCPULSE_ABI_VERSION 9
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -183,9 +183,12 @@ inline const tcpulse_flow_dir *tcpulse_flow_dir_of(const tcpulse_flow_stats *flo
 #endif
 
 /* The flow table: a flow lives in tcpulse_flowtab, an array of slots found by its key's hash,
- * when its slot is free; otherwise (a collision) in its family's LRU hash, tcpulse_flows4 or
- * tcpulse_flows6. The array's lookup is a line read and a compare where the LRU's cost a hash
- * lookup's bucket and key lines and a call (docs/performance.md).
+ * when its slot is free; otherwise (a collision) in its family's overflow hash, tcpulse_flows4 or
+ * tcpulse_flows6. The array's lookup is a line read and a compare where the hash's cost a
+ * lookup's bucket and key lines and a call (docs/performance.md). Neither ever drops a flow on its
+ * own (no LRU): a TCP packet counts in its flow only, so a pod's TCP traffic is its flows' counts,
+ * which must never shrink; only the agent removes a flow, after adding its counts to the pod's
+ * flow_base (tcpulse_pod_info). A packet whose flow finds no room counts in its pod's slot.
  *
  * A slot's tag says what it holds:
  *   TCPULSE_SLOT_FREE     nothing; its key and stats are zero
@@ -261,7 +264,8 @@ struct tcpulse_traffic {
 };
 
 /* A pod's packet and byte counts on one CPU, in the per-CPU array tcpulse_podslot at index
- * ifindex % TCPULSE_POD_SLOTS: every packet counts there without a hash lookup. The first pod to
+ * ifindex % TCPULSE_POD_SLOTS: every packet without a flow (not TCP, or no room for its flow)
+ * counts there without a hash lookup; TCP packets count in their flows. The first pod to
  * send on a CPU claims the slot's copy on that CPU; a pod finding it owned by another counts in
  * tcpulse_podstat instead. A pod's counts are the sum of the copies it owns, less the base its
  * pod record carries (what a former pod with the same ifindex left), plus tcpulse_podstat's. */
@@ -283,8 +287,8 @@ struct tcpulse_pod_dir {
 	__u64 zero_windows;
 };
 
-/* A pod's totals, per CPU, keyed by host veth ifindex: exact even when flows are evicted from
- * the LRU flow table. Looked up only for events (RTT samples, handshakes, losses, resets, ...)
+/* A pod's totals, per CPU, keyed by host veth ifindex: exact however long its flows live.
+ * Looked up only for events (RTT samples, handshakes, losses, resets, ...)
  * and for the packets of a pod without a slot. Histograms are per bucket (not cumulative); count = sum of the buckets. */
 struct tcpulse_pod_stats {
 	struct tcpulse_pod_dir dir[TCPULSE_DIR_COUNT];
@@ -322,10 +326,14 @@ struct tcpulse_pod_info {
 	__u32 pad0;
 	__u8 ips[TCPULSE_POD_MAX_IPS][16];
 	struct tcpulse_traffic slot_base[TCPULSE_DIR_COUNT]; /* see tcpulse_pod_slot */
+	/* A pod's TCP traffic is the sum of its flows (those first seen at or after attached_ns: a
+	 * former pod on this ifindex may have left some) plus what its removed flows carried. */
+	__u64 attached_ns;                                   /* CLOCK_MONOTONIC_COARSE at first ADD */
+	struct tcpulse_traffic flow_base[TCPULSE_DIR_COUNT]; /* the pod's removed flows' counts */
 };
 
 /* Map sizing defaults; the agent may override max_entries before load. The flow table's slots
- * are a power of two; each family's LRU (collisions only) holds half as many flows. */
+ * are a power of two; each family's overflow hash (collisions only) holds half as many flows. */
 #define TCPULSE_FLOWS_MAX_DEFAULT 65536
 #define TCPULSE_FLOWS_OVERFLOW_DEFAULT (TCPULSE_FLOWS_MAX_DEFAULT / 2)
 #define TCPULSE_PODS_MAX 4096
@@ -350,6 +358,6 @@ TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache l
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_slot) == 384, "flow slot: a head line, then the stats");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_stats) == 320, "flow stats: five cache lines");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
-TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_info) == 696, "pod info layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_info) == 736, "pod info layout");
 
 #endif /* TCPULSE_ABI_H */
