@@ -20,7 +20,7 @@ nlohmann::json direction_json(const tcpulse_flow_dir& d) {
   const tcpulse_flow_events& ev = d.events;
   nlohmann::json out = {{"packets", d.packets},
                         {"bytes", d.bytes},
-                        {"payload_bytes", d.payload_bytes},
+                        {"payload_bytes", tcpulse_flow_payload_bytes(&d)},
                         {"retransmitted_segments", ev.retrans_segs},
                         {"retransmitted_bytes", ev.retrans_bytes},
                         {"resets", ev.rsts},

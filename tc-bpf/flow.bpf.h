@@ -92,6 +92,29 @@ static __always_inline int stamp_direction(struct tcpulse_flow_stats *flow, int 
 	return moved;
 }
 
+/* Accounts for the segment's headers, so that the payload is bytes less headers (see
+ * tcpulse_flow_payload_bytes): nothing when they are the direction's usual size. The usual size
+ * is guessed once, by the direction's first packet (which may be a SYN, with options the data
+ * will not carry): IP + TCP headers, with the timestamps option if that packet has it. */
+static __always_inline void count_headers(struct tcpulse_flow_dir *d, const struct packet *pkt,
+					  __u32 segs)
+{
+	__u64 usual = d->usual_headers, guess;
+
+	if (likely(usual == pkt->headers_len))
+		return;
+	if (unlikely(!usual)) {
+		guess = (pkt->family == TCPULSE_AF_INET ? 20 : 40) + 20 + (pkt->opts.has_ts ? 12 : 0);
+		usual = __sync_val_compare_and_swap(&d->usual_headers, 0, guess);
+		if (!usual) /* ours: another packet's guess would have been returned */
+			usual = guess;
+		if (usual == pkt->headers_len)
+			return;
+	}
+	__sync_fetch_and_add(&d->unusual_headers,
+			     (__u64)((__s64)segs * ((__s64)pkt->headers_len - (__s64)usual)));
+}
+
 /* The whole per-packet path for one direction. Never changes the packet's fate. */
 static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 {
@@ -127,7 +150,7 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 			d = tcpulse_flow_dir_of(flow, dir);
 			__sync_fetch_and_add(&d->packets, segs);
 			__sync_fetch_and_add(&d->bytes, bytes);
-			__sync_fetch_and_add(&d->payload_bytes, payload);
+			count_headers(d, &pkt, segs);
 			ts_moved = stamp_direction(flow, dir, &pkt);
 			track_tcp(&pkt, flow, &pod, dir, segs, payload, ts_moved);
 			return;

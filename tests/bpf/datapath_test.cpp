@@ -57,8 +57,8 @@ TEST_P(Datapath, Ipv4ConnectionBothDirectionsInOneFlow) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->egress.packets, 2u);
   EXPECT_EQ(s->ingress.packets, 2u);
-  EXPECT_EQ(s->egress.payload_bytes, 100u);
-  EXPECT_EQ(s->ingress.payload_bytes, 1400u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&s->egress), 100u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&s->ingress), 1400u);
   EXPECT_EQ(s->egress.bytes, 2 * 40u + 100);  // IP + TCP headers + payload
   EXPECT_EQ(s->ingress.bytes, 2 * 40u + 1400);
   EXPECT_EQ(s->first_seen_ns, 1000u);
@@ -80,7 +80,7 @@ TEST_P(Datapath, Ipv6Flow) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->ingress.packets, 2u);
   EXPECT_EQ(s->egress.packets, 1u);
-  EXPECT_EQ(s->ingress.payload_bytes, 333u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&s->ingress), 333u);
   EXPECT_EQ(s->ingress.bytes, 2 * 60u + 333);
 }
 
@@ -89,7 +89,7 @@ TEST_P(Datapath, TcpOptionsCountAsHeaderNotPayload) {
       PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(1, 2).ack(1).timestamps(5, 6).payload(10).build());
   auto s = flow(key(AF_INET, "10.0.0.1", 1, "10.0.0.2", 2));
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->egress.payload_bytes, 10u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&s->egress), 10u);
   EXPECT_EQ(s->egress.bytes, 20u + 32 + 10);
 }
 
@@ -101,8 +101,50 @@ TEST_P(Datapath, GsoPacketCountsEverySegment) {
   auto s = flow(key(AF_INET, "10.0.0.1", 1, "10.0.0.2", 2));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->egress.packets, 4u);
-  EXPECT_EQ(s->egress.payload_bytes, 3000u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&s->egress), 3000u);
   EXPECT_EQ(s->egress.bytes, 3000u + 4 * 40);
+}
+
+// A direction's payload is its bytes less its segments' headers (tcpulse_flow_payload_bytes), so
+// it must come out exact whatever the headers: a SYN's options, a SACK block, a segment without
+// timestamps, a GSO packet; whichever comes first, in either family.
+TEST_P(Datapath, PayloadIsExactWhateverTheHeaders) {
+  const std::vector<uint8_t> sack = {1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2};  // NOP NOP, one block
+  struct Segment {
+    PacketBuilder packet;
+    uint32_t gso_segs;
+    uint64_t payload;
+    uint64_t headers;  // per wire segment
+  };
+  auto v4 = [] { return PacketBuilder().ipv4("10.1.0.5", "10.1.0.9").tcp(40000, 80); };
+  auto v6 = [] { return PacketBuilder().ipv6("fd00::5", "fd00::9").tcp(40000, 80); };
+  const std::vector<std::vector<Segment>> flows = {
+      {{v4().syn().tcp_options({2, 4, 5, 180}).timestamps(1, 0).window_scale(7), 0, 0, 20 + 40},
+       {v4().ack(1).timestamps(2, 1).payload(100), 0, 100, 20 + 32},
+       {v4().ack(1).timestamps(3, 1).payload(3000), 3, 3000, 20 + 32},
+       {v4().ack(1).tcp_options(sack).timestamps(4, 1).payload(10), 0, 10, 20 + 44},
+       {v4().ack(1).payload(7), 0, 7, 20 + 20},
+       {v4().ack(1).timestamps(5, 1).payload(1), 0, 1, 20 + 32}},
+      {{v6().ack(1).tcp_options(sack).timestamps(1, 1).payload(20), 0, 20, 40 + 44},
+       {v6().ack(1).timestamps(2, 1).payload(30), 0, 30, 40 + 32},
+       {v6().ack(1).timestamps(3, 1).payload(2800), 2, 2800, 40 + 32},
+       {v6().ack(1).rst(), 0, 0, 40 + 20}}};
+  for (size_t f = 0; f < flows.size(); f++) {
+    uint64_t payload = 0, bytes = 0, packets = 0;
+    for (const auto& seg : flows[f]) {
+      run(TCPULSE_DIR_EGRESS, seg.packet.build(), seg.gso_segs);
+      uint64_t n = seg.gso_segs ? seg.gso_segs : 1;
+      payload += seg.payload;
+      bytes += seg.payload + n * seg.headers;
+      packets += n;
+    }
+    auto s = flow(f == 0 ? key(AF_INET, "10.1.0.5", 40000, "10.1.0.9", 80)
+                         : key(AF_INET6, "fd00::5", 40000, "fd00::9", 80));
+    ASSERT_TRUE(s) << f;
+    EXPECT_EQ(s->egress.packets, packets) << f;
+    EXPECT_EQ(s->egress.bytes, bytes) << f;
+    EXPECT_EQ(tcpulse_flow_payload_bytes(&s->egress), payload) << f;
+  }
 }
 
 TEST_P(Datapath, NonTcpIsPodTrafficWithoutFlow) {
@@ -211,7 +253,7 @@ TEST_P(Datapath, MalformedPacketsAreCountedAndHarmless) {
   auto s = flow(key(AF_INET, "10.0.0.1", 1000, "10.0.0.2", 2000));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->egress.packets, 1u);
-  EXPECT_EQ(s->egress.payload_bytes, 50u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&s->egress), 50u);
   EXPECT_EQ(flow_count(), 1u);
 }
 

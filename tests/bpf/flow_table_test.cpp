@@ -87,7 +87,7 @@ TEST_F(FlowTable, NewFlowsTakeTheirSlotNotTheOverflow) {
       EXPECT_EQ(line->key[1], v6 ? 0 : words[1]) << "v6=" << v6;
     }
     EXPECT_EQ(slot.stats.egress.packets, 2u);
-    EXPECT_EQ(slot.stats.egress.payload_bytes, 300u);
+    EXPECT_EQ(tcpulse_flow_payload_bytes(&slot.stats.egress), 300u);
     EXPECT_EQ(slot.stats.first_seen_ns, 5000u);
     EXPECT_EQ(slot.stats.role, TCPULSE_FLOW_ROLE_UNKNOWN);
     auto got = tables_.get(k);
@@ -106,11 +106,11 @@ TEST_F(FlowTable, CollisionGoesToTheOverflowAndLeavesTheOccupantAlone) {
   const tcpulse_flow_slot& slot = tables_.slots.slot_of(k);
   EXPECT_EQ(slot.tag, tcpulse_flow_tag(flow_hash(other), false));
   EXPECT_EQ(slot.stats.egress.packets, 1u);
-  EXPECT_EQ(slot.stats.egress.payload_bytes, 10u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&slot.stats.egress), 10u);
   auto in_overflow = tables_.v4.get(to_flow4_key(k));
   ASSERT_TRUE(in_overflow && in_overflow.value());
   EXPECT_EQ(in_overflow.value()->egress.packets, 3u);
-  EXPECT_EQ(in_overflow.value()->egress.payload_bytes, 300u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&in_overflow.value()->egress), 300u);
   EXPECT_EQ(dut_->flow_count(), 2u);
 }
 
@@ -149,7 +149,7 @@ TEST_F(FlowTable, RetiredSlotIsFreedOnlyAfterTheGracePeriod) {
   EXPECT_EQ(slot.stats.egress.packets, 1u);
   auto in_overflow = tables_.v4.get(to_flow4_key(k));
   ASSERT_TRUE(in_overflow && in_overflow.value());
-  EXPECT_EQ(in_overflow.value()->egress.payload_bytes, 50u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&in_overflow.value()->egress), 50u);
 
   EXPECT_EQ(tables_.free_retired(retired_at + TCPULSE_SLOT_GRACE_NS - 1), 0);
   EXPECT_EQ(slot.tag, TCPULSE_SLOT_RETIRED);
@@ -183,16 +183,16 @@ TEST_F(FlowTable, TagWithAKeyBeingWrittenIsTrustedAndAnotherKeyIsNot) {
   tcpulse_flow_slot& slot = tables_.slots.slot_of(k);
   slot.tag = tcpulse_flow_tag(flow_hash(k), false);
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 70));
-  EXPECT_EQ(slot.stats.egress.payload_bytes, 70u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&slot.stats.egress), 70u);
   EXPECT_EQ(overflow_flows(), 0u);
 
   FlowKeyWords words = to_key_words(other);
   memcpy(slot.key, words.data(), sizeof(slot.key));
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 30));
-  EXPECT_EQ(slot.stats.egress.payload_bytes, 70u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&slot.stats.egress), 70u);
   auto in_overflow = tables_.v4.get(to_flow4_key(k));
   ASSERT_TRUE(in_overflow && in_overflow.value());
-  EXPECT_EQ(in_overflow.value()->egress.payload_bytes, 30u);
+  EXPECT_EQ(tcpulse_flow_payload_bytes(&in_overflow.value()->egress), 30u);
 }
 
 // A full overflow hash never drops a flow to make room (a flow's counts are its pod's TCP
@@ -253,7 +253,7 @@ TEST_F(FlowTable, TwoCpusOnTheSameFlowsCountExactly) {
   ASSERT_TRUE(tables_.for_each([&](const FlowKey& k, const tcpulse_flow_stats& s) {
     flows++;
     EXPECT_EQ(s.egress.packets, 2 * kRepeat) << ntohs(k.local_port);
-    EXPECT_EQ(s.egress.payload_bytes, 2 * kRepeat * 100ULL);
+    EXPECT_EQ(tcpulse_flow_payload_bytes(&s.egress), 2 * kRepeat * 100ULL);
   }));
   EXPECT_EQ(flows, static_cast<size_t>(kFlows));
 }

@@ -128,9 +128,11 @@ struct tcpulse_flow_dir {
 	__u64 key[2];        /* in the table, an IPv4 flow's tcpulse_flow4_key (see the slot); else 0 */
 	__u64 packets;       /* wire segments (a GSO packet counts its segments) */
 	__u64 bytes;         /* L3 bytes: IP headers + TCP headers + payload */
-	__u64 payload_bytes; /* TCP payload only, retransmissions included */
 	__u64 ts_sent_ns;    /* ingress: when tsval_sent left the pod, 0: no RTT sample open;
 			      * egress: when the last RTT sample started (the rate limit) */
+	__u64 usual_headers; /* IP + TCP header bytes of this direction's usual segment, guessed
+			      * once by its first packet; 0: none yet (see tcpulse_flow_payload_bytes).
+			      * 64 bits: BPF's compare-and-swap on 32 bits needs cpu v3 */
 	__u32 seq_high;      /* end of the highest segment seen */
 	__u32 tsval_last;    /* the last TSval this direction carried: a new one stamps last_seen */
 	__u32 tsval_sent;    /* ingress only: the pod's TSval whose echo ends the open RTT sample */
@@ -140,8 +142,18 @@ struct tcpulse_flow_dir {
 	/* second line */
 	struct tcpulse_flow_events events;
 	struct tcpulse_flow_gap gap;
-	__u64 pad0;
+	__u64 unusual_headers; /* the sum of segs * (header bytes - usual_headers) of the segments
+				* whose headers are not the usual size (SYNs, SACKs), modulo 2^64 */
 };
+
+/* A direction's TCP payload bytes, retransmissions included: its bytes less its segments' headers.
+ * Kept this way rather than as a counter of its own because a third locked add on every packet
+ * cost ~10 ns under load (docs/performance.md); most segments' headers are the usual size, and
+ * only the others write unusual_headers. A reader racing a packet may see it half counted. */
+static inline __u64 tcpulse_flow_payload_bytes(const struct tcpulse_flow_dir *d)
+{
+	return d->bytes - d->packets * d->usual_headers - d->unusual_headers;
+}
 
 /* One TCP connection's state, five cache lines: the egress direction's two, the connection's RTT
  * and handshake, then the ingress direction's two. The connection's line sits between the two
