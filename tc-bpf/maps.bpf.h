@@ -49,7 +49,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpulse_pods SEC(".maps");
 
-/* Per-pod counts of packets without a flow, without a hash lookup: see struct tcpulse_pod_slot. 64 KiB per CPU. */
+/* Per-pod counts of packets without a flow, without a hash lookup: see struct tcpulse_pod_slot.
+ * 64 KiB per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TCPULSE_POD_SLOTS);

@@ -109,16 +109,19 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
   (void)attachments->maps().flows.for_each(
       [&](const FlowKey& key, const tcpulse_flow_stats& flow) {
         auto pod = live.find(key.ifindex);
-        if (pod == live.end() || (flow.first_seen_ns && !flow_is_pods(flow, pod->second))) {
-          expired.push_back(key);  // a vanished pod's, or a former pod's on a reused ifindex
+        if (pod == live.end()) {
+          expired.push_back(key);  // a vanished pod's
+          return;
+        }
+        if (!flow_is_pods(flow, pod->second)) {
+          // A former pod's on a reused ifindex; unless it is being created this instant.
+          if (flow.first_seen_ns) expired.push_back(key);
           return;
         }
         uint64_t last = flow_last_seen_ns(flow);
         uint64_t silent = now > last ? now - last : 0;
         bool closed = flow.state == TCPULSE_CONN_CLOSED;
-        if (!flow_is_pods(flow, pod->second) ||
-            silent <= (closed ? options.closed_flow_ttl_ns : options.idle_flow_ttl_ns))
-          return;
+        if (silent <= (closed ? options.closed_flow_ttl_ns : options.idle_flow_ttl_ns)) return;
         // The pod keeps what the flow counted. A packet racing the expiry of a flow this quiet
         // may go uncounted; a pod's counter never goes back.
         add_flow_traffic(pod->second.flow_base, flow);
@@ -128,7 +131,7 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
   // Bases first: an agent stopped between the two counts a flow twice rather than losing it.
   std::set<__u32> unwritten;
   for (__u32 ifindex : folded)
-    if (auto r = attachments->maps().pods.put(ifindex, live[ifindex]); !r) {
+    if (auto r = attachments->maps().pods.put(ifindex, live.at(ifindex)); !r) {
       report.problems.push_back("keep expired flows' counts: " + r.error().describe());
       unwritten.insert(ifindex);
     }
