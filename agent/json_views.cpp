@@ -5,6 +5,7 @@
 #include <map>
 
 #include "tc-bpf/lib/pod_flows.h"
+#include "tc-bpf/lib/utf8_text.h"
 
 namespace tcpulse::agent {
 
@@ -55,8 +56,8 @@ nlohmann::json pods_json(const NodeSnapshot& snap) {
     out.push_back({{"namespace", r.pod_namespace},
                    {"pod", r.pod_name},
                    {"pod_uid", r.pod_uid},
-                   {"container_id", r.container_id},
-                   {"interface", r.ifname},
+                   {"container_id", valid_utf8(r.container_id)},
+                   {"interface", valid_utf8(r.ifname)},
                    {"network", r.network},
                    {"host_ifindex", pod.ifindex},
                    {"netns_ino", r.netns_ino},
@@ -101,6 +102,12 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
                    {"last_seen_ns", flow_last_seen_ns(s)}});
   }
   return out;
+}
+
+std::string json_text(const nlohmann::json& doc) {
+  // Every string in a view is valid UTF-8 already; replacing is the backstop that keeps one odd
+  // record from turning a whole answer into an error.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace tcpulse::agent

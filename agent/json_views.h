@@ -10,5 +10,7 @@ namespace tcpulse::agent {
 
 nlohmann::json pods_json(const NodeSnapshot& snap);
 nlohmann::json flows_json(const NodeSnapshot& snap);
+// A view as the HTTP answer's text: indented, valid UTF-8 whatever a record holds.
+std::string json_text(const nlohmann::json& doc);
 
 }  // namespace tcpulse::agent

@@ -42,11 +42,11 @@ std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
        }},
       {"/pods",
        [=](const std::string&) {
-         return HttpResponse{200, "application/json", pods_json(snapshot(false)).dump(2) + "\n"};
+         return HttpResponse{200, "application/json", json_text(pods_json(snapshot(false)))};
        }},
       {"/flows",
        [=](const std::string&) {
-         return HttpResponse{200, "application/json", flows_json(snapshot(true)).dump(2) + "\n"};
+         return HttpResponse{200, "application/json", json_text(flows_json(snapshot(true)))};
        }},
       {"/healthz", [](const std::string&) { return HttpResponse{200, "text/plain", "ok\n"}; }},
   };

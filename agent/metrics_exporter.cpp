@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include "tc-bpf/lib/utf8_text.h"
+
 namespace tcpulse::agent {
 
 namespace {
@@ -106,7 +108,7 @@ std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
   for (const auto& pod : snap.pods) {
     const auto& r = pod.record;
     add(info, {{"namespace", r.pod_namespace}, {"pod", r.pod_name}, {"pod_uid", r.pod_uid},
-               {"container_id", r.container_id}, {"interface", r.ifname},
+               {"container_id", valid_utf8(r.container_id)}, {"interface", valid_utf8(r.ifname)},
                {"host_ifindex", std::to_string(pod.ifindex)}},
         1);
     auto& totals = per_pod[{r.pod_namespace, r.pod_name}];

@@ -1,5 +1,6 @@
 #include "cni-plugin/cni_commands.h"
 
+#include <functional>
 #include <set>
 
 #include "tc-bpf/lib/bpffs.h"
@@ -25,7 +26,7 @@ std::string who(const CniRequest& req) {
 std::string pass_through(const CniRequest& req) {
   nlohmann::ordered_json out = *req.prev_result;
   out["cniVersion"] = req.cni_version;
-  return out.dump();
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -37,13 +38,13 @@ Outcome run_version(const CniRequest& req) {
   return out.dump();
 }
 
-Outcome run_add(const CniRequest& req, const PluginLog& log) {
-  std::string out = pass_through(req);
-  auto failed = [&](int code, const std::string& what) -> Outcome {
-    if (req.plugin.fail_closed) return CniError{code, "tcpulse could not attach", what};
-    log.warn(who(req) + " is not monitored: " + what + " (failing open)");
-    return out;
-  };
+namespace {
+
+// ADD's monitoring steps; any exception they throw is one more failure to attach.
+Outcome attach_pod(const CniRequest& req, const PluginLog& log, const std::string& out,
+                   const std::function<Outcome(int, const std::string&)>& failed) {
+  if (auto why = PodRecord::unrecordable(req.container_id, req.ifname))
+    return failed(kInvalidEnvironment, "cannot record this attachment: " + *why);
 
   auto veth = find_host_veth(req.netns, req.ifname);
   if (!veth) return failed(kIoFailure, veth.error().describe());
@@ -80,6 +81,23 @@ Outcome run_add(const CniRequest& req, const PluginLog& log) {
   log.info(who(req) + ": attached (" + std::string(attach_mode_name(mode.value())) + ") to " +
            veth->host->name + " ifindex " + std::to_string(veth->host->ifindex));
   return out;
+}
+
+}  // namespace
+
+Outcome run_add(const CniRequest& req, const PluginLog& log) {
+  std::string out = pass_through(req);
+  auto failed = [&](int code, const std::string& what) -> Outcome {
+    if (req.plugin.fail_closed) return CniError{code, "tcpulse could not attach", what};
+    log.warn(who(req) + " is not monitored: " + what + " (failing open)");
+    return out;
+  };
+  // Fail open means any failure: an exception in monitoring must not fail the pod either.
+  try {
+    return attach_pod(req, log, out, failed);
+  } catch (const std::exception& e) {
+    return failed(kIoFailure, std::string("internal error: ") + e.what());
+  }
 }
 
 Outcome run_del(const CniRequest& req, const PluginLog& log) {
@@ -125,7 +143,7 @@ Outcome run_gc(const CniRequest& req, const PluginLog& log) {
   std::set<std::pair<std::string, std::string>> valid;
   for (const auto& a : *list) {
     if (!a.is_object() || !a.contains("containerID") || !a["containerID"].is_string())
-      return CniError{kInvalidConfig, "a valid attachment has no containerID", a.dump()};
+      return CniError{kInvalidConfig, "a valid attachment has no containerID", ""};
     valid.emplace(a["containerID"].get<std::string>(), a.value("ifname", std::string()));
   }
 
@@ -136,7 +154,7 @@ Outcome run_gc(const CniRequest& req, const PluginLog& log) {
   std::vector<PodRecord> stale;
   (void)maps->pods.for_each([&](const __u32&, const tcpulse_pod_info& info) {
     PodRecord rec = PodRecord::from_abi(info);
-    if (rec.network == network && !valid.count({rec.container_id, rec.ifname}))
+    if (rec.in_network(network) && !valid.count({rec.container_id, rec.ifname}))
       stale.push_back(rec);
   });
   for (const auto& rec : stale) {

@@ -4,6 +4,7 @@
 
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pin_layout.h"
+#include "tc-bpf/lib/untrusted_json.h"
 
 namespace tcpulse::cni {
 
@@ -74,8 +75,9 @@ const std::vector<std::string>& supported_versions() {
 }
 
 std::string config_version(std::string_view stdin_text) {
-  if (stdin_text.size() > kMaxConfigBytes) return "";
-  auto doc = json::parse(stdin_text, nullptr, /*allow_exceptions=*/false);
+  auto parsed = parse_untrusted_json(stdin_text, kMaxConfigBytes);
+  if (!parsed) return "";
+  const auto& doc = parsed.value();
   if (!doc.is_object()) return "";
   auto v = doc.find("cniVersion");
   return v != doc.end() && v->is_string() && version_supported(v->get<std::string>())
@@ -116,11 +118,10 @@ std::variant<CniRequest, CniError> parse_request(const EnvLookup& env, std::stri
     return req;
   }
 
-  try {
-    req.config = json::parse(stdin_text);
-  } catch (const json::exception& e) {
-    return CniError{kDecodeFailure, "failed to decode network config", e.what()};
-  }
+  // Bounded nesting before anything copies the document: copies recurse once per level.
+  auto parsed = parse_untrusted_json(stdin_text, kMaxConfigBytes);
+  if (!parsed) return CniError{kDecodeFailure, "failed to decode network config", parsed.error().what()};
+  req.config = std::move(parsed).value();
   if (!req.config.is_object())
     return CniError{kDecodeFailure, "network config is not a JSON object", ""};
 

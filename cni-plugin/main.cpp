@@ -3,37 +3,37 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <iterator>
 #include <string>
 
 #include "cni-plugin/cni_commands.h"
 #include "cni-plugin/cni_request.h"
 #include "tc-bpf/lib/libbpf_log.h"
+#include "tc-bpf/lib/utf8_text.h"
 
 namespace {
+
+using namespace tcpulse::cni;
 
 std::string read_stdin_bounded() {
   std::string text;
   char buf[65536];
   size_t n;
   // One byte past the limit is enough to report "too large" without reading it all.
-  while (text.size() <= tcpulse::cni::kMaxConfigBytes &&
-         (n = std::fread(buf, 1, sizeof(buf), stdin)) > 0)
+  while (text.size() <= kMaxConfigBytes && (n = std::fread(buf, 1, sizeof(buf), stdin)) > 0)
     text.append(buf, n);
   return text;
 }
 
-}  // namespace
+int fail(const CniError& err, const std::string& version) {
+  std::string line = "tcpulse: " + err.msg + " " + err.details + "\n";
+  std::fputs(tcpulse::valid_utf8(line).c_str(), stderr);
+  std::cout << error_json(err, version) << std::endl;
+  return 1;
+}
 
-int main() {
-  using namespace tcpulse::cni;
-  std::string input = read_stdin_bounded();
+int run(const std::string& input) {
   auto parsed = parse_request([](const char* name) { return std::getenv(name); }, input);
-  if (auto* err = std::get_if<CniError>(&parsed)) {
-    std::fprintf(stderr, "tcpulse: %s %s\n", err->msg.c_str(), err->details.c_str());
-    std::cout << error_json(*err, config_version(input)) << std::endl;
-    return 1;
-  }
+  if (auto* err = std::get_if<CniError>(&parsed)) return fail(*err, config_version(input));
   const CniRequest& req = std::get<CniRequest>(parsed);
   PluginLog log(req.plugin.log_level, req.plugin.log_file);
   // Our own errors say what failed; libbpf's lines are detail for debugging.
@@ -55,4 +55,17 @@ int main() {
   const std::string& out = std::get<std::string>(outcome);
   if (!out.empty()) std::cout << out << std::endl;
   return 0;
+}
+
+}  // namespace
+
+int main() {
+  // Whatever goes wrong, the runtime reads a spec result on stdout, never a crash or nothing.
+  try {
+    return run(read_stdin_bounded());
+  } catch (const std::exception& e) {
+    return fail(CniError{kIoFailure, "tcpulse internal error", e.what()}, "");
+  } catch (...) {
+    return fail(CniError{kIoFailure, "tcpulse internal error", "unknown exception"}, "");
+  }
 }

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "tc-bpf/lib/utf8_text.h"
+
 namespace tcpulse::cni {
 
 PluginLog::PluginLog(const std::string& level, std::string file) : file_(std::move(file)) {
@@ -14,7 +16,9 @@ PluginLog::PluginLog(const std::string& level, std::string file) : file_(std::mo
 void PluginLog::write(Level level, const std::string& msg) const {
   if (level < min_) return;
   static const char* names[] = {"debug", "info", "warn", "error"};
-  std::string line = "tcpulse[" + std::to_string(::getpid()) + "] " + names[level] + ": " + msg + "\n";
+  // Messages quote names the runtime sent; log collectors expect UTF-8 lines.
+  std::string line = "tcpulse[" + std::to_string(::getpid()) + "] " + names[level] + ": " +
+                     valid_utf8(msg) + "\n";
   std::fputs(line.c_str(), stderr);
   if (!file_.empty()) {
     if (FILE* f = std::fopen(file_.c_str(), "ae")) {

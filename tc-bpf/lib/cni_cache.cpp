@@ -1,15 +1,22 @@
 #include "tc-bpf/lib/cni_cache.h"
 
-#include <fstream>
+#include "tc-bpf/lib/untrusted_json.h"
 
 namespace tcpulse {
+
+namespace {
+constexpr size_t kMaxCacheEntryBytes = 1 << 20;
+}  // namespace
 
 std::vector<CachedAttachment> read_cni_cache(const std::filesystem::path& dir) {
   std::vector<CachedAttachment> out;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     if (!entry.is_regular_file()) continue;
-    auto doc = nlohmann::ordered_json::parse(std::ifstream(entry.path()), nullptr, false);
+    // Entries are a few KiB; a file far larger or nested far deeper is nothing we can use.
+    auto parsed = read_untrusted_json(entry.path(), kMaxCacheEntryBytes);
+    if (!parsed) continue;
+    const auto& doc = parsed.value();
     if (!doc.is_object() || doc.value("kind", "") != "cniCacheV1") continue;
     try {
       CachedAttachment cached;

@@ -52,6 +52,24 @@ void move_pods(const PinLayout& old, PodAttachments& current, UpgradeReport& rep
   }
 }
 
+// Links pinned by a release up to 0.9 take their own names, where refresh, CHECK and DEL look.
+// Under the writers' lock, so that no DEL unpins a link while it is renamed.
+void rename_legacy_link_pins(const PinLayout& layout, PodAttachments& attachments,
+                             UpgradeReport& report) {
+  auto lock = DirLock::acquire(layout.root());
+  if (!lock) {
+    report.problems.push_back("rename link pins: " + lock.error().describe());
+    return;
+  }
+  for (const auto& [ifindex, record] : recorded_pods(attachments.maps().pods)) {
+    auto renamed = adopt_legacy_link_pins(layout, attachments.maps().pods, record.container_id,
+                                          record.ifname);
+    if (!renamed)
+      report.problems.push_back("rename link pins of " + record.pod_name + ": " +
+                                renamed.error().describe());
+  }
+}
+
 // Switches every recorded attachment whose programs are other code to the ones pinned now.
 void refresh_programs(const PinLayout& layout, PodAttachments& attachments, UpgradeReport& report) {
   auto pods = recorded_pods(attachments.maps().pods);
@@ -92,6 +110,7 @@ UpgradeReport upgrade_attachments(const PinLayout& current) {
     report.problems.push_back("datapath not open: " + attachments.error().describe());
     return report;
   }
+  rename_legacy_link_pins(current, attachments.value(), report);
   refresh_programs(current, attachments.value(), report);
   std::vector<unsigned> older;
   std::error_code ec;

@@ -1,11 +1,13 @@
 #include "tc-bpf/lib/pending_pods.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tc-bpf/lib/pin_layout.h"
+#include "tc-bpf/lib/unique_fd.h"
+#include "tc-bpf/lib/untrusted_json.h"
 
 namespace tcpulse {
 
@@ -18,6 +20,46 @@ std::filesystem::path pending_dir(const std::filesystem::path& state_dir) {
 std::filesystem::path pending_file(const std::filesystem::path& state_dir, const std::string& cid,
                                    const std::string& ifname) {
   return pending_dir(state_dir) / (attachment_name(cid, ifname) + ".json");
+}
+
+// Releases up to 0.9 named the file lossily (legacy_attachment_name).
+std::filesystem::path legacy_pending_file(const std::filesystem::path& state_dir,
+                                          const std::string& cid, const std::string& ifname) {
+  return pending_dir(state_dir) / (legacy_attachment_name(cid, ifname) + ".json");
+}
+
+// A pending file is a few hundred bytes; anything much larger is not one of ours.
+constexpr size_t kMaxPendingBytes = 64 * 1024;
+
+Result<void> write_all(int fd, const std::string& text, const std::filesystem::path& path) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return errno_error("write " + path.string());
+    done += static_cast<size_t>(n);
+  }
+  return success();
+}
+
+std::optional<PendingPod> pending_from_json(const nlohmann::ordered_json& doc) {
+  try {
+    PendingPod pod;
+    auto& r = pod.record;
+    r.pod_namespace = doc.at("namespace");
+    r.pod_name = doc.at("pod");
+    r.pod_uid = doc.at("pod_uid");
+    r.container_id = doc.at("container_id");
+    r.ifname = doc.at("ifname");
+    r.network = doc.at("network");
+    r.netns_ino = doc.at("netns_ino");
+    r.added_unix_ns = doc.at("added_unix_ns");
+    r.ips = doc.at("ips").get<std::vector<std::string>>();
+    pod.host_ifindex = doc.at("host_ifindex");
+    return pod;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -35,14 +77,24 @@ Result<void> write_pending(const std::filesystem::path& state_dir, const Pending
   auto path = pending_file(state_dir, r.container_id, r.ifname);
   auto tmp = path;
   tmp += ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    out << doc.dump();
-    if (!out) return errno_error("write " + tmp.string());
+  // The temp file goes whatever fails after it exists: a half-written file must never stay.
+  std::string text;
+  try {
+    text = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } catch (const std::exception& e) {
+    return Error(EINVAL, std::string("encode pending pod: ") + e.what());
   }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Error(ec.value(), "rename " + path.string());
-  return success();
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return errno_error("create " + tmp.string());
+  Result<void> written = write_all(fd.get(), text, tmp);
+  if (written && ::fsync(fd.get()) != 0) written = errno_error("fsync " + tmp.string());
+  fd.reset();
+  if (written) {
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) written = Error(ec.value(), "rename " + path.string());
+  }
+  if (!written) ::unlink(tmp.c_str());
+  return written;
 }
 
 Result<bool> remove_pending(const std::filesystem::path& state_dir, const std::string& container_id,
@@ -50,6 +102,15 @@ Result<bool> remove_pending(const std::filesystem::path& state_dir, const std::s
   std::error_code ec;
   bool removed = std::filesystem::remove(pending_file(state_dir, container_id, ifname), ec);
   if (ec) return Error(ec.value(), "remove pending file");
+  // An older plugin's file, only if it is this attachment's: its name may be another's too.
+  auto legacy = legacy_pending_file(state_dir, container_id, ifname);
+  if (auto doc = read_untrusted_json(legacy, kMaxPendingBytes); doc) {
+    auto pod = pending_from_json(doc.value());
+    if (pod && pod->record.is_attachment(container_id, ifname)) {
+      removed |= std::filesystem::remove(legacy, ec);
+      if (ec) return Error(ec.value(), "remove pending file");
+    }
+  }
   return removed;
 }
 
@@ -59,24 +120,10 @@ std::vector<PendingPod> list_pending(const std::filesystem::path& state_dir,
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(pending_dir(state_dir), ec)) {
     if (entry.path().extension() != ".json") continue;
-    auto doc = nlohmann::json::parse(std::ifstream(entry.path()), nullptr, false);
-    try {
-      PendingPod pod;
-      auto& r = pod.record;
-      r.pod_namespace = doc.at("namespace");
-      r.pod_name = doc.at("pod");
-      r.pod_uid = doc.at("pod_uid");
-      r.container_id = doc.at("container_id");
-      r.ifname = doc.at("ifname");
-      r.network = doc.at("network");
-      r.netns_ino = doc.at("netns_ino");
-      r.added_unix_ns = doc.at("added_unix_ns");
-      r.ips = doc.at("ips").get<std::vector<std::string>>();
-      pod.host_ifindex = doc.at("host_ifindex");
-      out.push_back(std::move(pod));
-    } catch (const nlohmann::json::exception&) {
-      if (bad) bad->push_back(entry.path());
-    }
+    auto doc = read_untrusted_json(entry.path(), kMaxPendingBytes);
+    auto pod = doc ? pending_from_json(doc.value()) : std::nullopt;
+    if (pod) out.push_back(std::move(*pod));
+    else if (bad) bad->push_back(entry.path());
   }
   return out;
 }

@@ -18,7 +18,46 @@ std::filesystem::path PinLayout::link(std::string_view container_id, std::string
   return links_dir() / (attachment_name(container_id, ifname) + "_" + std::string(hook_name(hook)));
 }
 
+std::filesystem::path PinLayout::legacy_link(std::string_view container_id,
+                                             std::string_view ifname, TcHook hook) const {
+  return links_dir() /
+         (legacy_attachment_name(container_id, ifname) + "_" + std::string(hook_name(hook)));
+}
+
+namespace {
+
+bool plain_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+void append_escaped(std::string& out, char c) {
+  static const char hex[] = "0123456789abcdef";
+  auto b = static_cast<unsigned char>(c);
+  out += '%';
+  out += hex[b >> 4];
+  out += hex[b & 15];
+}
+
+}  // namespace
+
 std::string attachment_name(std::string_view container_id, std::string_view ifname) {
+  std::string out;
+  out.reserve(container_id.size() + 1 + ifname.size());
+  for (char c : container_id) {
+    if (plain_char(c)) out += c;
+    else if (c == '.') out += '+';
+    else append_escaped(out, c);
+  }
+  out += '@';
+  for (char c : ifname) {
+    if (plain_char(c)) out += c;
+    else append_escaped(out, c);
+  }
+  return out;
+}
+
+std::string legacy_attachment_name(std::string_view container_id, std::string_view ifname) {
   // bpffs names may contain neither '/' nor '.', and are at most 255 bytes; container ids are
   // [a-zA-Z0-9_.-] in every runtime we know; anything else becomes '-'.
   auto clean = [](std::string_view in, size_t max) {

@@ -2,7 +2,8 @@
 //
 //   <base>/v<ABI>/maps/<map name>           maps, pinned by name by the agent
 //   <base>/v<ABI>/progs/{ingress,egress}    programs, pinned by the agent, attached by the plugin
-//   <base>/v<ABI>/links/<attachment>_{ingress,egress}   one tcx link per pod interface
+//   <base>/v<ABI>/links/<attachment>_{ingress,egress}   one tcx link per pod interface, named by
+//                                                       attachment_name(container id, ifname)
 //   <base>/v<ABI>                           itself flock'ed by writers
 //
 // The ABI version in the path means an upgrade that changes the map layout never reuses old maps.
@@ -34,13 +35,24 @@ class PinLayout {
   // The pin of the link attaching one pod interface (container id + ifname inside the pod).
   std::filesystem::path link(std::string_view container_id, std::string_view ifname,
                              TcHook hook) const;
+  // Where releases up to 0.9 pinned that link (legacy_attachment_name): DEL, CHECK and the
+  // agent's migration still find pods attached by them.
+  std::filesystem::path legacy_link(std::string_view container_id, std::string_view ifname,
+                                    TcHook hook) const;
 
  private:
   std::filesystem::path base_;
   std::filesystem::path root_;
 };
 
-// Makes a container id + ifname safe and bounded as a bpffs file name.
+// A container id + ifname as a bpffs file name (no '/', no '.'), one to one: two attachments
+// never share a name. The container id keeps its characters but '.', which becomes '+'; the
+// ifname keeps [A-Za-z0-9_-]; every other byte of either is %XX; an '@' joins them. For an
+// attachment PodRecord can record (a spec container id, a short ifname) it is at most 173 bytes.
 std::string attachment_name(std::string_view container_id, std::string_view ifname);
+
+// The name releases up to 0.9 used: '.' and '-' (and any odd byte) alike became '-', so two
+// containers could share it. Never contains '@'.
+std::string legacy_attachment_name(std::string_view container_id, std::string_view ifname);
 
 }  // namespace tcpulse

@@ -25,7 +25,42 @@ std::optional<int> scan_for(const PodMap& pods, const std::string& container_id,
   return found;
 }
 
+// Whether the tcx link pinned at `pin` runs on the veth recorded for this attachment.
+bool link_is_attachments(const PodMap& pods, const std::filesystem::path& pin,
+                         const std::string& container_id, const std::string& ifname) {
+  auto link = read_pinned_link(pin);
+  if (!link || !link.value() || link.value()->ifindex == 0) return false;
+  auto rec = pods.get(link.value()->ifindex);
+  return rec && rec.value() &&
+         PodRecord::from_abi(*rec.value()).is_attachment(container_id, ifname);
+}
+
+// The pin of the attachment's link at hook: its own name, or the name a release up to 0.9 gave
+// it when the link there runs on this attachment's veth (that name was shared: never another's).
+std::filesystem::path link_pin_of(const PinLayout& layout, const PodMap& pods,
+                                  const std::string& container_id, const std::string& ifname,
+                                  TcHook hook) {
+  auto pin = layout.link(container_id, ifname, hook);
+  if (::access(pin.c_str(), F_OK) == 0) return pin;
+  auto legacy = layout.legacy_link(container_id, ifname, hook);
+  return link_is_attachments(pods, legacy, container_id, ifname) ? legacy : pin;
+}
+
 }  // namespace
+
+Result<int> adopt_legacy_link_pins(const PinLayout& layout, const PodMap& pods,
+                                   const std::string& container_id, const std::string& ifname) {
+  int renamed = 0;
+  for (TcHook hook : kTcHooks) {
+    auto pin = layout.link(container_id, ifname, hook);
+    auto legacy = link_pin_of(layout, pods, container_id, ifname, hook);
+    if (legacy == pin) continue;
+    if (::rename(legacy.c_str(), pin.c_str()) != 0)
+      return errno_error("rename " + legacy.string() + " to " + pin.string());
+    renamed++;
+  }
+  return renamed;
+}
 
 Result<PodAttachments> PodAttachments::open(const PinLayout& layout) {
   auto ingress = open_pinned(layout.prog(TcHook::Ingress));
@@ -69,6 +104,10 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
     }
   }
   if (auto r = maps_.pods.put(key, info); !r) return r.error();
+  // A repeated ADD of a pod an older release attached finds its links under their new names.
+  if (same)
+    if (auto r = adopt_legacy_link_pins(layout_, maps_.pods, record.container_id, record.ifname); !r)
+      return r.error();
 
   // Sequential on purpose: each tcx attach waits for an RCU grace period while holding RTNL, so
   // attaching the two hooks from two threads gains nothing (measured; docs/performance.md).
@@ -95,7 +134,7 @@ Result<std::optional<int>> PodAttachments::find(const std::string& container_id,
                                                 const std::string& ifname) const {
   // The link pin names the ifindex directly when tcx is in use; fall back to a scan.
   for (TcHook hook : kTcHooks) {
-    auto link = read_pinned_link(layout_.link(container_id, ifname, hook));
+    auto link = read_pinned_link(link_pin_of(layout_, maps_.pods, container_id, ifname, hook));
     if (link && link.value() && link.value()->ifindex != 0) {
       __u32 key = link.value()->ifindex;
       auto rec = maps_.pods.get(key);
@@ -115,7 +154,7 @@ Result<int> PodAttachments::verify(const std::string& container_id,
     return Error(ENOENT, "no tcpulse record for container " + container_id + " " + ifname);
   int ifindex = *found.value();
   for (TcHook hook : kTcHooks) {
-    auto link = read_pinned_link(layout_.link(container_id, ifname, hook));
+    auto link = read_pinned_link(link_pin_of(layout_, maps_.pods, container_id, ifname, hook));
     if (!link) return link.error();
     bool ok = false;
     if (link.value())
@@ -141,9 +180,15 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
     lock.emplace(std::move(l).value());
   }
 
+  auto maps = DatapathMaps::open(layout);
+  if (!maps && maps.error().code() != ENOENT) return maps.error();
+  auto pin_of = [&](TcHook hook) {
+    return maps ? link_pin_of(layout, maps->pods, container_id, ifname, hook)
+                : layout.link(container_id, ifname, hook);
+  };
   std::optional<int> ifindex;
   for (TcHook hook : kTcHooks) {
-    auto link = read_pinned_link(layout.link(container_id, ifname, hook));
+    auto link = read_pinned_link(pin_of(hook));
     if (link && link.value() && link.value()->ifindex != 0) ifindex = link.value()->ifindex;
   }
   // Dropping the pin, the link's last reference, releases it and the kernel detaches it a grace
@@ -151,7 +196,7 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
   // immediate but costs ~30 ms under RTNL (docs/performance.md). If a packet races the release,
   // or someone else briefly holds the link, the counter it recreates has no record: never
   // exported, and swept by the agent's reconciliation.
-  auto unpin_hook = [&](TcHook hook) { return unpin(layout.link(container_id, ifname, hook)); };
+  auto unpin_hook = [&](TcHook hook) { return unpin(pin_of(hook)); };
   auto egress = std::async(std::launch::async, unpin_hook, TcHook::Egress);
   Result<bool> ingress = unpin_hook(TcHook::Ingress);
   Result<bool> egress_done = egress.get();
@@ -160,11 +205,7 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
     removed |= r->value();
   }
 
-  auto maps = DatapathMaps::open(layout);
-  if (!maps) {
-    if (maps.error().code() == ENOENT) return removed;  // no datapath, no records
-    return maps.error();
-  }
+  if (!maps) return removed;  // no datapath, no records
   std::optional<int> recorded;
   if (ifindex) {
     auto rec = maps->pods.get(static_cast<__u32>(*ifindex));

@@ -44,6 +44,12 @@ class PodAttachments {
   UniqueFd egress_;
 };
 
+// Renames the attachment's link pins from the names releases up to 0.9 gave them (shared by
+// container ids differing only in '.' and '-') to its own, where the link there runs on its
+// recorded veth. Returns how many were renamed.
+Result<int> adopt_legacy_link_pins(const PinLayout& layout, const PodMap& pods,
+                                   const std::string& container_id, const std::string& ifname);
+
 // Detaches an attachment and removes its record and counters. Best effort and idempotent: works
 // with the veth or the whole datapath already gone, and never touches another attachment that
 // reused the ifindex. Returns whether anything was removed.

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "tc-bpf/lib/utf8_text.h"
+
 namespace tcpulse {
 
 std::vector<std::string> pod_ips(const nlohmann::ordered_json& prev) {
@@ -31,19 +33,20 @@ std::vector<std::string> pod_ips(const nlohmann::ordered_json& prev) {
 
 PodRecord pod_identity(const CniAttachment& attachment, uint64_t netns_ino,
                        const nlohmann::ordered_json* result) {
+  // CNI_ARGS are bytes from the runtime's environment; what is recorded is UTF-8.
   auto arg = [&](const char* key) {
     auto it = attachment.args.find(key);
-    return it == attachment.args.end() ? std::string() : it->second;
+    return it == attachment.args.end() ? std::string() : valid_utf8(it->second);
   };
   PodRecord rec;
   rec.pod_namespace = arg("K8S_POD_NAMESPACE");
   rec.pod_name = arg("K8S_POD_NAME");
   // Outside Kubernetes there is no pod name: the short container id is what people recognise.
-  if (rec.pod_name.empty()) rec.pod_name = attachment.container_id.substr(0, 12);
+  if (rec.pod_name.empty()) rec.pod_name = valid_utf8(attachment.container_id.substr(0, 12));
   rec.pod_uid = arg("K8S_POD_UID");
   rec.container_id = attachment.container_id;
   rec.ifname = attachment.ifname;
-  rec.network = attachment.network;
+  rec.network = valid_utf8(attachment.network);
   rec.netns_ino = netns_ino;
   rec.added_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())

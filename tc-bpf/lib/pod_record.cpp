@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "tc-bpf/lib/utf8_text.h"
+
 namespace tcpulse {
 
 namespace {
@@ -14,22 +16,32 @@ std::string read_field(const char (&field)[N]) {
 }
 
 template <size_t N>
+std::string read_name(const char (&field)[N]) {
+  return valid_utf8(std::string_view(field, strnlen(field, N)));
+}
+
+template <size_t N>
 void write_field(char (&field)[N], const std::string& value) {
-  size_t len = std::min(value.size(), N - 1);
-  std::memcpy(field, value.data(), len);
-  field[len] = '\0';
+  std::string_view cut = utf8_prefix(value, N - 1);
+  std::memcpy(field, cut.data(), cut.size());
+  field[cut.size()] = '\0';
+}
+
+bool container_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
 }
 
 }  // namespace
 
 PodRecord PodRecord::from_abi(const tcpulse_pod_info& info) {
   PodRecord rec;
-  rec.pod_namespace = read_field(info.pod_namespace);
-  rec.pod_name = read_field(info.pod_name);
-  rec.pod_uid = read_field(info.pod_uid);
+  rec.pod_namespace = read_name(info.pod_namespace);
+  rec.pod_name = read_name(info.pod_name);
+  rec.pod_uid = read_name(info.pod_uid);
   rec.container_id = read_field(info.container_id);
   rec.ifname = read_field(info.ifname);
-  rec.network = read_field(info.network);
+  rec.network = read_name(info.network);
   rec.netns_ino = info.netns_ino;
   rec.added_unix_ns = info.added_unix_ns;
   for (int i = 0; i < TCPULSE_POD_MAX_IPS; i++) {
@@ -60,6 +72,24 @@ tcpulse_pod_info PodRecord::to_abi() const {
       info.ip_family[slot++] = TCPULSE_AF_INET6;
   }
   return info;
+}
+
+std::optional<std::string> PodRecord::unrecordable(const std::string& container_id,
+                                                   const std::string& ifname) {
+  if (container_id.empty() || container_id.size() >= TCPULSE_CONTAINER_ID_LEN)
+    return "container id of " + std::to_string(container_id.size()) + " bytes (1 to " +
+           std::to_string(TCPULSE_CONTAINER_ID_LEN - 1) + " recordable)";
+  bool spec = container_id_char(container_id[0]) && container_id[0] != '_' &&
+              container_id[0] != '.' && container_id[0] != '-';
+  for (char c : container_id) spec = spec && container_id_char(c);
+  if (!spec) return "container id outside the CNI spec's characters";
+  if (ifname.size() >= TCPULSE_IFNAME_LEN || !is_valid_utf8(ifname))
+    return "interface name is not a short UTF-8 string";
+  return std::nullopt;
+}
+
+bool PodRecord::in_network(const std::string& name) const {
+  return network == valid_utf8(utf8_prefix(name, TCPULSE_NETWORK_LEN - 1));
 }
 
 }  // namespace tcpulse

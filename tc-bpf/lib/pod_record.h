@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,22 @@ struct PodRecord {
   uint64_t added_unix_ns = 0;
   std::vector<std::string> ips;  // textual, IPv4 and IPv6; at most TCPULSE_POD_MAX_IPS kept
 
+  // Names come back as valid UTF-8 (whatever an older writer left); the container id and ifname
+  // byte for byte, since DEL and CHECK find an attachment by them.
   static PodRecord from_abi(const tcpulse_pod_info& info);
-  // Strings longer than their ABI field are truncated; IPs that do not parse are skipped.
+  // Strings longer than their ABI field are cut on a character boundary; IPs that do not parse
+  // are skipped.
   tcpulse_pod_info to_abi() const;
+
+  // Why an attachment cannot be recorded exactly, if it cannot: its container id is not one the
+  // CNI spec allows ([A-Za-z0-9][A-Za-z0-9_.-]*) or does not fit the ABI field, or its ifname is
+  // not UTF-8. Such a pod is passed through unmonitored rather than recorded under a name that
+  // another pod's DEL could match.
+  static std::optional<std::string> unrecordable(const std::string& container_id,
+                                                 const std::string& ifname);
+
+  // Whether the record belongs to the CNI network of that name (as cut to fit the record).
+  bool in_network(const std::string& name) const;
 
   // Whether this record is the attachment (container id + ifname) a CNI call names.
   bool is_attachment(const std::string& cid, const std::string& ifn) const {

@@ -52,6 +52,7 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
     for (const auto& cached : read_cni_cache(cni_cache_dir)) {
       const auto& a = cached.attachment;
       if (known.count({a.container_id, a.ifname})) continue;
+      if (PodRecord::unrecordable(a.container_id, a.ifname)) continue;  // the plugin passed it by
       auto veth = find_host_veth(cached.netns, a.ifname);
       if (!veth || !veth->host) continue;  // sandbox gone, or not a veth: nothing to watch
       PodRecord record = pod_identity(a, veth->netns_ino, &cached.result);
