@@ -38,6 +38,7 @@ std::string usage() {
   return "usage: tcpulse-agent [--listen ADDR:PORT] [--pin-dir DIR] [--flows-max N]\n"
          "                     [--state-dir DIR] [--cni-cache-dir DIR] [--reconcile-interval S]\n"
          "                     [--closed-flow-ttl S] [--idle-flow-ttl S]\n"
+         "                     [--http-max-connections N] [--http-timeout S]\n"
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
@@ -49,6 +50,9 @@ std::string usage() {
          "  --reconcile-interval S  seconds between reconciliations, 1..3600 (default 10)\n"
          "  --closed-flow-ttl S seconds a closed connection stays in /flows, 0..86400 (default 60)\n"
          "  --idle-flow-ttl S   seconds a silent connection stays in /flows, 1..604800 (default 3600)\n"
+         "  --http-max-connections N  HTTP clients at once, 1..4096 (default 64); at the cap a\n"
+         "                      new client replaces the one waiting longest for a request\n"
+         "  --http-timeout S    seconds to send a request head, and idle keep-alive, 1..300 (default 5)\n"
          "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
          "  --ready-file FILE   write the bound address here once serving\n";
 }
@@ -101,6 +105,12 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
     } else if (flag == "--reconcile-interval") {
       if (!take_value() || !parse_number<uint32_t>(value, opts.reconcile_interval_s, 1, 3600))
         return UsageError{"--reconcile-interval wants seconds from 1 to 3600, got '" + value + "'"};
+    } else if (flag == "--http-max-connections") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.http_max_connections, 1, 4096))
+        return UsageError{"--http-max-connections wants a number from 1 to 4096, got '" + value + "'"};
+    } else if (flag == "--http-timeout") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.http_timeout_s, 1, 300))
+        return UsageError{"--http-timeout wants seconds from 1 to 300, got '" + value + "'"};
     } else if (flag == "--ready-file") {
       if (!take_value() || value.empty()) return UsageError{"--ready-file wants a path"};
       opts.ready_file = value;

@@ -30,6 +30,11 @@ struct AgentOptions {
   uint32_t idle_flow_ttl_s = 3600;
   // Seconds between reconciliations (queued pods, vanished veths); also run at start.
   uint32_t reconcile_interval_s = 10;
+  // HTTP clients served at once; at the cap a new one takes the place of the one that has waited
+  // longest for a request (http_server.h).
+  uint32_t http_max_connections = 64;
+  // Seconds a client has to send a whole request head, and to stay idle between requests.
+  uint32_t http_timeout_s = 5;
 };
 
 struct UsageError {

@@ -1,5 +1,7 @@
 // tcpulse-agent: the node agent. Loads and pins the datapath (reusing pinned maps so counters
 // continue across restarts), and serves what it measures on one Asio event loop.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -78,6 +80,31 @@ void schedule_reconcile(boost::asio::steady_timer& timer, const PinLayout& layou
   });
 }
 
+// HTTP connections are capped well below the descriptor limit, so that reconciliation (netlink
+// sockets, pins, netns files) always has descriptors left: the soft limit is raised to the hard
+// one, and the cap lowered if a tight limit leaves less than the reserve.
+constexpr rlim_t kReservedDescriptors = 256;
+
+HttpServerOptions http_options(const AgentOptions& opts) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &limit);
+    (void)getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  HttpServerOptions http;
+  http.max_connections = opts.http_max_connections;
+  http.header_timeout = std::chrono::seconds(opts.http_timeout_s);
+  rlim_t room = limit.rlim_cur > kReservedDescriptors * 2 ? limit.rlim_cur - kReservedDescriptors
+                                                          : limit.rlim_cur / 2;
+  if (http.max_connections > room) {
+    log("--http-max-connections " + std::to_string(http.max_connections) + " lowered to " +
+        std::to_string(room) + ": the descriptor limit is " + std::to_string(limit.rlim_cur));
+    http.max_connections = room;
+  }
+  return http;
+}
+
 bool write_ready_file(const std::filesystem::path& path, const std::string& address) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
@@ -134,7 +161,8 @@ int main(int argc, char** argv) {
   // Pods created while no agent ran are attached before the first scrape can miss them.
   boost::asio::steady_timer reconcile_timer(io);
   schedule_reconcile(reconcile_timer, layout, opts);
-  auto server = HttpServer::start(io, opts.listen_host, opts.listen_port, routes(maps.value()));
+  auto server = HttpServer::start(io, opts.listen_host, opts.listen_port, routes(maps.value()),
+                                  http_options(opts));
   if (!server) {
     log("cannot serve: " + server.error().describe());
     return 1;

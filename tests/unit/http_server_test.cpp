@@ -1,0 +1,122 @@
+// The agent's HTTP server against clients that misbehave: it answers what it must, closes what
+// it must, and a well-behaved scraper is never locked out.
+#include "agent/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "tests/support/raw_http_client.h"
+
+namespace tcpulse::agent {
+namespace {
+
+using test::RawHttpClient;
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void start(HttpServerOptions options) {
+    std::map<std::string, HttpHandler> routes = {
+        {"/healthz", [](const std::string&) { return HttpResponse{200, "text/plain", "ok\n"}; }},
+        {"/boom", [](const std::string&) -> HttpResponse { throw std::runtime_error("x"); }},
+    };
+    auto server = HttpServer::start(io_, "127.0.0.1", 0, routes, options);
+    ASSERT_TRUE(server) << server.error().describe();
+    server_ = server.value();
+    port_ = server_->local_endpoint().port();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    if (!server_) return;
+    boost::asio::post(io_, [this] { server_->stop(); io_.stop(); });
+    thread_.join();
+  }
+  // Reads the server's stats on its own thread.
+  HttpServerStats stats() {
+    std::promise<HttpServerStats> p;
+    boost::asio::post(io_, [&] { p.set_value(server_->stats()); });
+    return p.get_future().get();
+  }
+
+  boost::asio::io_context io_;
+  std::shared_ptr<HttpServer> server_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(HttpServerTest, AnswersEachKindOfBadRequestAndClosesIt) {
+  start({});
+  struct Case {
+    std::string request;
+    unsigned status;
+  } cases[] = {
+      {"NOT HTTP AT ALL\r\n\r\n", 400},
+      {"GET /" + std::string(8192, 'u') + " HTTP/1.1\r\n\r\n", 414},
+      {"GET / HTTP/1.1\r\nX: " + std::string(100 * 1024, 'h') + "\r\n\r\n", 431},
+      {"POST /healthz HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 405},
+      {"GET /healthz HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 413},
+      {"GET /nothing HTTP/1.1\r\n\r\n", 404},
+      {"GET /boom HTTP/1.1\r\n\r\n", 500},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.request.substr(0, 30));
+    RawHttpClient client(port_);
+    client.send(c.request);
+    auto answer = client.read_answer();
+    EXPECT_EQ(answer.status, c.status) << answer.head;
+    if (c.status == 405) {
+      EXPECT_NE(answer.head.find("Allow: GET, HEAD"), std::string::npos);
+    }
+    if (c.status != 404 && c.status != 500) {
+      EXPECT_TRUE(client.closed_by_peer(5));
+    }
+  }
+}
+
+TEST_F(HttpServerTest, KeepAlivePipeliningAndHead) {
+  start({});
+  RawHttpClient client(port_);
+  client.send("GET /healthz HTTP/1.1\r\n\r\nHEAD /healthz HTTP/1.1\r\n\r\nGET /healthz?x HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(client.read_answer().body, "ok\n");
+  auto head = client.read_answer(5, /*expect_body=*/false);
+  EXPECT_EQ(head.status, 200u);
+  EXPECT_NE(head.head.find("Content-Length: 3"), std::string::npos);
+  EXPECT_EQ(client.read_answer().body, "ok\n");
+}
+
+// The defect: connections were not capped, and each could hold a 30 s timeout. At the cap, idle
+// and slow clients give way to a new one; a scraper always gets in.
+TEST_F(HttpServerTest, AtTheCapTheLongestWaitingClientMakesRoom) {
+  HttpServerOptions options;
+  options.max_connections = 4;
+  start(options);
+  std::vector<std::unique_ptr<RawHttpClient>> idle;
+  for (int i = 0; i < 4; i++) {
+    idle.push_back(std::make_unique<RawHttpClient>(port_));
+    idle.back()->send("GET /healthz HTTP/1.1\r\nX-Slow: ");  // never finished
+  }
+  for (int round = 0; round < 10; round++) {
+    RawHttpClient scraper(port_);
+    scraper.send("GET /healthz HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(scraper.read_answer().status, 200u) << round;
+  }
+  EXPECT_TRUE(idle[0]->closed_by_peer(5));  // the oldest waiter went first
+  EXPECT_LE(server_->connections(), 4u);
+  EXPECT_GE(stats().evicted, 1u);
+}
+
+TEST_F(HttpServerTest, AClientThatSendsNothingIsClosedAfterTheTimeout) {
+  HttpServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(300);
+  start(options);
+  RawHttpClient silent(port_);
+  RawHttpClient slow(port_);
+  slow.send("GET /healthz HTTP/1.1\r\n");
+  EXPECT_TRUE(silent.closed_by_peer(10));
+  EXPECT_TRUE(slow.closed_by_peer(10));
+  EXPECT_EQ(stats().timed_out, 2u);
+}
+
+}  // namespace
+}  // namespace tcpulse::agent
