@@ -16,6 +16,7 @@
 #include "agent/json_views.h"
 #include "agent/metrics_exporter.h"
 #include "agent/node_snapshot.h"
+#include "agent/response_coalescer.h"
 #include "tc-bpf/lib/datapath_upgrade.h"
 #include "tc-bpf/lib/datapath_cleanup.h"
 #include "tc-bpf/lib/datapath_loader.h"
@@ -36,20 +37,22 @@ std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
     if (!snap) throw std::runtime_error(snap.error().describe());
     return std::move(snap).value();
   };
+  // Shared by the routes' copies (std::function copies its callable).
+  auto coalesced = [](HttpHandler render) {
+    auto coalescer = std::make_shared<ResponseCoalescer>(std::move(render));
+    return [coalescer](const std::string& target) { return (*coalescer)(target); };
+  };
   return {
-      {"/metrics",
-       [=](const std::string&) {
+      {"/metrics", coalesced([=](const std::string&) {
          return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                              render_text(pod_metric_families(snapshot(true)))};
-       }},
-      {"/pods",
-       [=](const std::string&) {
+       })},
+      {"/pods", coalesced([=](const std::string&) {
          return HttpResponse{200, "application/json", json_text(pods_json(snapshot(false)))};
-       }},
-      {"/flows",
-       [=](const std::string&) {
+       })},
+      {"/flows", coalesced([=](const std::string&) {
          return HttpResponse{200, "application/json", json_text(flows_json(snapshot(true)))};
-       }},
+       })},
       {"/healthz", [](const std::string&) { return HttpResponse{200, "text/plain", "ok\n"}; }},
   };
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +26,7 @@ std::filesystem::path plugin_binary() { return TCPULSE_BIN_DIR "/tcpulse"; }
 std::filesystem::path source_dir() { return TCPULSE_SOURCE_DIR; }
 
 AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,
-                           std::vector<std::string> extra_args) {
+                           std::vector<std::string> extra_args, unsigned long nofile_limit) {
   char tmpl[] = "/tmp/tcpulse-agent-XXXXXX";
   dir_ = mkdtemp(tmpl);
   std::vector<std::string> args = {agent_binary().string(), "--listen", "127.0.0.1:0",
@@ -39,6 +40,10 @@ AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,
   if (pid_ == 0) {
     // If the test process dies (a crash, a kill), the agent goes with it instead of lingering.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (nofile_limit) {
+      rlimit limit{nofile_limit, nofile_limit};
+      setrlimit(RLIMIT_NOFILE, &limit);
+    }
     int log = open((dir_ / "agent.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(log, 1);
     dup2(log, 2);

@@ -12,8 +12,10 @@ namespace tcpulse::test {
 
 class AgentProcess {
  public:
+  // nofile_limit: the agent's RLIMIT_NOFILE (soft and hard), 0 to inherit the test's.
   explicit AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit = true,
-                        std::vector<std::string> extra_args = {});
+                        std::vector<std::string> extra_args = {}, unsigned long nofile_limit = 0);
+  pid_t pid() const { return pid_; }
   ~AgentProcess();
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;

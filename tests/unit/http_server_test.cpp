@@ -1,6 +1,7 @@
 // The agent's HTTP server against clients that misbehave: it answers what it must, closes what
 // it must, and a well-behaved scraper is never locked out.
 #include "agent/http_server.h"
+#include "agent/response_coalescer.h"
 
 #include <gtest/gtest.h>
 
@@ -116,6 +117,38 @@ TEST_F(HttpServerTest, AClientThatSendsNothingIsClosedAfterTheTimeout) {
   EXPECT_TRUE(silent.closed_by_peer(10));
   EXPECT_TRUE(slow.closed_by_peer(10));
   EXPECT_EQ(stats().timed_out, 2u);
+}
+
+}  // namespace
+}  // namespace tcpulse::agent
+
+namespace tcpulse::agent {
+namespace {
+
+// Below its budget every request renders (fresh values for tests and Prometheus); past it, a
+// flood is answered from a render younger than max_age.
+TEST(ResponseCoalescer, RendersFreshUntilAFloodThenServesARecentRender) {
+  int renders = 0;
+  ResponseCoalescer route(
+      [&](const std::string& target) {
+        renders++;
+        return HttpResponse{200, "text/plain", target + std::to_string(renders)};
+      },
+      /*budget_per_second=*/3, std::chrono::milliseconds(500));
+  auto t = ResponseCoalescer::Clock::time_point{} + std::chrono::hours(1);
+  using std::chrono::milliseconds;
+  EXPECT_EQ(route("/m", t).body, "/m1");
+  EXPECT_EQ(route("/m", t + milliseconds(1)).body, "/m2");
+  EXPECT_EQ(route("/m", t + milliseconds(2)).body, "/m3");
+  // The budget is spent: the same target is served from the last render...
+  EXPECT_EQ(route("/m", t + milliseconds(3)).body, "/m3");
+  EXPECT_EQ(route("/m", t + milliseconds(400)).body, "/m3");
+  // ...but never one older than max_age, and never another target's.
+  EXPECT_EQ(route("/m", t + milliseconds(600)).body, "/m4");
+  EXPECT_EQ(route("/x", t + milliseconds(601)).body, "/x5");
+  EXPECT_EQ(route.coalesced(), 2u);
+  // A second later the budget is back: fresh again.
+  EXPECT_EQ(route("/m", t + milliseconds(2000)).body, "/m6");
 }
 
 }  // namespace
