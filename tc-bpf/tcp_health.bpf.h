@@ -58,21 +58,29 @@ static __always_inline void record_rtt(struct tcpulse_flow_stats *flow,
 	stats->rtt_buckets[rtt_bucket(rtt)]++;
 }
 
+/* A connection opened in the pod's role; with its handshake time if timed. */
+static __always_inline void count_opened(struct pod_ref *pod, __u8 role, int timed, __u64 rtt)
+{
+	struct tcpulse_pod_stats *stats = pod_stats(pod);
+
+	if (!stats)
+		return;
+	role &= 1;
+	stats->opened[role]++;
+	if (!timed)
+		return;
+	stats->handshake_rtt_sum_ns[role] += rtt;
+	stats->handshake_rtt_buckets[role][rtt_bucket(rtt)]++;
+}
+
 static __always_inline void record_handshake(struct tcpulse_flow_stats *flow,
 					     struct pod_ref *pod, __u8 role)
 {
 	__u64 rtt = tcpulse_now_ns() - flow->syn_ns;
-	struct tcpulse_pod_stats *stats;
 
 	flow->handshake_rtt_ns = rtt > 0xffffffffULL ? 0xffffffff : (__u32)rtt;
 	flow->state = TCPULSE_CONN_ESTABLISHED;
-	role &= 1;
-	stats = pod_stats(pod);
-	if (!stats)
-		return;
-	stats->opened[role]++;
-	stats->handshake_rtt_sum_ns[role] += rtt;
-	stats->handshake_rtt_buckets[role][rtt_bucket(rtt)]++;
+	count_opened(pod, role, 1, rtt);
 }
 
 /* SYN, SYN/ACK and the handshake's last ACK. */

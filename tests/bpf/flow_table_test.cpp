@@ -48,16 +48,47 @@ class FlowTable : public ::testing::Test {
     return tcp_flow_key(false, kPod, local_port, remote, 80);
   }
   size_t index(const FlowKey& k) const { return flow_hash(k) & (tables_.slots.size() - 1); }
-  // A key other than k that the hash puts in k's slot.
-  FlowKey colliding_with(const FlowKey& k) const {
-    for (int host = 1; host < 255; host++)
-      for (uint32_t port = 1; port < 65536; port++) {
+  // n keys other than k that the hash puts in k's slot.
+  std::vector<FlowKey> all_colliding_with(const FlowKey& k, size_t n) const {
+    std::vector<FlowKey> found;
+    for (int host = 1; host < 255 && found.size() < n; host++)
+      for (uint32_t port = 1; port < 65536 && found.size() < n; port++) {
         FlowKey other = tcp_flow_key(false, kPod, static_cast<uint16_t>(port),
                                      "10.2.0." + std::to_string(host), 80);
-        if (!(other == k) && index(other) == index(k)) return other;
+        if (!(other == k) && index(other) == index(k)) found.push_back(other);
       }
-    ADD_FAILURE() << "no colliding key found";
-    return k;
+    if (found.size() < n) ADD_FAILURE() << "not enough colliding keys found";
+    return found;
+  }
+  FlowKey colliding_with(const FlowKey& k) const {
+    auto found = all_colliding_with(k, 1);
+    return found.empty() ? k : found[0];
+  }
+  // Fills the IPv4 overflow hash with another pod's flows; returns how many it holds.
+  size_t fill_overflow() {
+    tcpulse_flow_stats filler{};
+    filler.egress.packets = 7;
+    size_t filled = 0;
+    for (uint32_t i = 0; i < (1u << 22); i++, filled++) {
+      tcpulse_flow4_key fk{};
+      fk.ifindex = kTestIfindex + 1;  // another pod's, so they never count as this one's
+      fk.local_port = static_cast<__u16>(i);
+      fk.remote_port = static_cast<__u16>(i >> 16);
+      if (!tables_.v4.put(fk, filler)) break;
+    }
+    EXPECT_GT(filled, 0u);
+    EXPECT_LT(filled, 1u << 22) << "the overflow hash never filled";
+    return filled;
+  }
+  // A segment of the connection k names, sent by the pod (egress) or to it (ingress).
+  static std::vector<uint8_t> segment(const FlowKey& k, int dir, uint8_t flags) {
+    std::string local = address(k.local_addr), remote = address(k.remote_addr);
+    PacketBuilder b;
+    if (dir == TCPULSE_DIR_EGRESS) b.ipv4(local, remote).tcp(ntohs(k.local_port), ntohs(k.remote_port));
+    else b.ipv4(remote, local).tcp(ntohs(k.remote_port), ntohs(k.local_port));
+    b.flags(flags);
+    if (flags & 0x10) b.ack(1);
+    return b.build();
   }
   size_t overflow_flows() const {
     size_t n = 0;
@@ -201,18 +232,8 @@ TEST_F(FlowTable, TagWithAKeyBeingWrittenIsTrustedAndAnotherKeyIsNot) {
 TEST_F(FlowTable, AFullOverflowKeepsItsFlowsAndANewFlowCountsInItsPodSlot) {
   FlowKey k = v4(40000), other = colliding_with(k);
   dut_->run(TCPULSE_DIR_EGRESS, data(k, 100));  // takes the slot other hashes to
-  tcpulse_flow_stats filler{};
-  filler.egress.packets = 7;
-  size_t filled = 0;
-  for (uint32_t i = 0; i < (1u << 22); i++, filled++) {
-    tcpulse_flow4_key fk{};
-    fk.ifindex = kTestIfindex + 1;  // another pod's, so they never count as this one's
-    fk.local_port = static_cast<__u16>(i);
-    fk.remote_port = static_cast<__u16>(i >> 16);
-    if (!tables_.v4.put(fk, filler)) break;
-  }
-  ASSERT_GT(filled, 0u);
-  ASSERT_LT(filled, 1u << 22) << "the overflow hash never filled";
+  size_t filled = fill_overflow();
+  ASSERT_FALSE(HasFailure());
 
   dut_->run(TCPULSE_DIR_EGRESS, data(other, 50));
   EXPECT_EQ(dut_->errors(TCPULSE_ERR_FLOW_INSERT), 1u);
@@ -223,6 +244,57 @@ TEST_F(FlowTable, AFullOverflowKeepsItsFlowsAndANewFlowCountsInItsPodSlot) {
   auto pod = dut_->pod();
   EXPECT_EQ(pod.dir[TCPULSE_DIR_EGRESS].packets, 2u);
   EXPECT_EQ(pod.dir[TCPULSE_DIR_EGRESS].bytes, (40u + 100) + (40u + 50));
+}
+
+// The defect: with the flow table full, connections it could not hold were missing from
+// connections_opened_total and the handshake histograms (767 of 4,500 counted).
+TEST_F(FlowTable, ConnectionsWithoutRoomAreStillCountedAndTimed) {
+  constexpr uint8_t SYN = 0x02, ACK = 0x10;
+  constexpr uint64_t US = 1000;
+  FlowKey k = v4(40000);
+  dut_->run(TCPULSE_DIR_EGRESS, data(k, 100));  // takes the slot the others hash to
+  fill_overflow();
+  ASSERT_FALSE(HasFailure());
+  auto keys = all_colliding_with(k, 21);
+  ASSERT_EQ(keys.size(), 21u);
+  uint64_t t = 1'000'000;
+
+  // 20 connections the pod opens: SYN out, SYN/ACK in 200 us later (one retried each way).
+  for (size_t i = 0; i < 20; i++) {
+    dut_->set_time(t);
+    dut_->run(TCPULSE_DIR_EGRESS, segment(keys[i], TCPULSE_DIR_EGRESS, SYN));
+    if (i == 0) dut_->run(TCPULSE_DIR_EGRESS, segment(keys[i], TCPULSE_DIR_EGRESS, SYN));
+    dut_->set_time(t += 200 * US);
+    dut_->run(TCPULSE_DIR_INGRESS, segment(keys[i], TCPULSE_DIR_INGRESS, SYN | ACK));
+    if (i == 0) dut_->run(TCPULSE_DIR_INGRESS, segment(keys[i], TCPULSE_DIR_INGRESS, SYN | ACK));
+    dut_->run(TCPULSE_DIR_EGRESS, segment(keys[i], TCPULSE_DIR_EGRESS, ACK));
+    t += 1000 * US;
+  }
+  // One the pod accepts: SYN in, SYN/ACK out (twice), the last ACK in 300 us after the retry.
+  const FlowKey& served = keys[20];
+  dut_->run(TCPULSE_DIR_INGRESS, segment(served, TCPULSE_DIR_INGRESS, SYN));
+  dut_->set_time(t);
+  dut_->run(TCPULSE_DIR_EGRESS, segment(served, TCPULSE_DIR_EGRESS, SYN | ACK));
+  dut_->set_time(t += 100 * US);
+  dut_->run(TCPULSE_DIR_EGRESS, segment(served, TCPULSE_DIR_EGRESS, SYN | ACK));
+  dut_->set_time(t += 300 * US);
+  dut_->run(TCPULSE_DIR_INGRESS, segment(served, TCPULSE_DIR_INGRESS, ACK));
+  dut_->run(TCPULSE_DIR_INGRESS, segment(served, TCPULSE_DIR_INGRESS, ACK));
+
+  EXPECT_GE(dut_->errors(TCPULSE_ERR_FLOW_INSERT), 21u) << "they had no room after all";
+  auto pod = dut_->pod();
+  EXPECT_EQ(pod.opened[TCPULSE_ROLE_CLIENT], 20u);
+  EXPECT_EQ(pod.opened[TCPULSE_ROLE_SERVER], 1u);
+  EXPECT_EQ(pod.syn_retries, 2u);  // the client's second SYN, the server's second SYN/ACK
+  EXPECT_EQ(pod.handshake_rtt_sum_ns[TCPULSE_ROLE_CLIENT], 20 * 200 * US);
+  EXPECT_EQ(pod.handshake_rtt_sum_ns[TCPULSE_ROLE_SERVER], 300 * US);
+  uint64_t client_timed = 0, server_timed = 0;
+  for (int b = 0; b < TCPULSE_RTT_BUCKETS; b++) {
+    client_timed += pod.handshake_rtt_buckets[TCPULSE_ROLE_CLIENT][b];
+    server_timed += pod.handshake_rtt_buckets[TCPULSE_ROLE_SERVER][b];
+  }
+  EXPECT_EQ(client_timed, 20u);
+  EXPECT_EQ(server_timed, 1u);
 }
 
 // Two CPUs sending on the same flows, from each flow's first packet on: every packet counted
