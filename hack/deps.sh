@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	# build
-	cmake make g++ clang llvm pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+	cmake make g++ clang llvm libclang-rt-14-dev pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	nlohmann-json3-dev libboost-dev libboost-system-dev prometheus-cpp-dev libgtest-dev
 	libnetfilter-queue-dev
 	# run and test

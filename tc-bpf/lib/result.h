@@ -6,17 +6,36 @@
 
 #include <cerrno>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <utility>
 #include <variant>
+#if __has_include(<source_location>)
+#include <source_location>
+#endif
 
 namespace tcpulse {
+
+// Where an Error was made. std::source_location where the library has it; clang 14 with
+// libstdc++ 12 (the fuzz build) does not, and gets the same from the compiler's builtins.
+#if defined(__cpp_lib_source_location)
+using SourceLocation = std::source_location;
+#else
+struct SourceLocation {
+  static constexpr SourceLocation current(const char* file = __builtin_FILE(),
+                                          unsigned line = __builtin_LINE()) {
+    return SourceLocation{file, line};
+  }
+  constexpr const char* file_name() const { return file_; }
+  constexpr unsigned line() const { return line_; }
+  const char* file_;
+  unsigned line_;
+};
+#endif
 
 class Error {
  public:
   Error(int errno_value, std::string what,
-        std::source_location where = std::source_location::current());
+        SourceLocation where = SourceLocation::current());
 
   int code() const { return code_; }
   const std::string& what() const { return what_; }
@@ -31,9 +50,9 @@ class Error {
 
 // Converts a libbpf/bpf syscall wrapper return value (negative errno) into an Error.
 Error libbpf_error(long ret, std::string what,
-                   std::source_location where = std::source_location::current());
+                   SourceLocation where = SourceLocation::current());
 // Converts the current errno into an Error.
-Error errno_error(std::string what, std::source_location where = std::source_location::current());
+Error errno_error(std::string what, SourceLocation where = SourceLocation::current());
 
 template <typename T>
 class [[nodiscard]] Result {
