@@ -62,6 +62,9 @@ void log_reconcile(const ReconcileReport& r) {
     log("reconciled: swept " + std::to_string(r.orphan_counters) + " counters without a pod");
   if (r.expired_flows)
     log("reconciled: expired " + std::to_string(r.expired_flows) + " closed, idle or orphaned flows");
+  if (r.swept_temp_files)
+    log("reconciled: removed " + std::to_string(r.swept_temp_files) +
+        " stale temp file(s) from the pending queue");
   if (r.attached || r.dropped_pending || r.adopted || r.collected || r.unpinned_links)
     log("reconciled: attached " + std::to_string(r.attached) + " queued pods, adopted " +
         std::to_string(r.adopted) + " from the CNI cache, dropped " +

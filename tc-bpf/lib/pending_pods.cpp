@@ -114,6 +114,20 @@ Result<bool> remove_pending(const std::filesystem::path& state_dir, const std::s
   return removed;
 }
 
+int sweep_pending_temp_files(const std::filesystem::path& state_dir, std::chrono::seconds max_age) {
+  int removed = 0;
+  std::error_code ec;
+  auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& entry : std::filesystem::directory_iterator(pending_dir(state_dir), ec)) {
+    if (entry.path().filename().string().find(".json.tmp") == std::string::npos) continue;
+    std::error_code stat_ec;
+    auto modified = entry.last_write_time(stat_ec);
+    if (stat_ec || now - modified < max_age) continue;
+    if (std::filesystem::remove(entry.path(), stat_ec)) removed++;
+  }
+  return removed;
+}
+
 std::vector<PendingPod> list_pending(const std::filesystem::path& state_dir,
                                      std::vector<std::filesystem::path>* bad) {
   std::vector<PendingPod> out;

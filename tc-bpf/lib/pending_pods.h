@@ -4,6 +4,7 @@
 // ADD rewrites it and DEL removes it.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ Result<void> write_pending(const std::filesystem::path& state_dir, const Pending
 // Removes the attachment's file, if any. Returns whether there was one.
 Result<bool> remove_pending(const std::filesystem::path& state_dir, const std::string& container_id,
                             const std::string& ifname);
+// Removes temp files a writer left (releases up to 0.9 could leave a 0-byte "<name>.json.tmp<pid>"
+// behind) once older than max_age, so that no write in progress loses its file. Returns how many.
+int sweep_pending_temp_files(const std::filesystem::path& state_dir,
+                             std::chrono::seconds max_age = std::chrono::seconds(60));
 // Every readable pending pod; unreadable files are reported through `bad` and skipped.
 std::vector<PendingPod> list_pending(const std::filesystem::path& state_dir,
                                      std::vector<std::filesystem::path>* bad = nullptr);

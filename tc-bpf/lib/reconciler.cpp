@@ -27,6 +27,7 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
     return report;
   }
 
+  report.swept_temp_files = sweep_pending_temp_files(state_dir);
   for (const auto& pod : list_pending(state_dir)) {
     const auto& r = pod.record;
     if (veth_exists(pod.host_ifindex)) {

@@ -29,6 +29,7 @@ struct ReconcileReport {
   int orphan_counters = 0;   // per-pod counters without a record removed
   int expired_flows = 0;     // closed or idle flows past their TTL, or of vanished pods, removed
   int freed_flow_slots = 0;  // flow table slots retired a grace period ago, now free
+  int swept_temp_files = 0;  // stale temp files in the pending queue removed
   std::vector<std::string> problems;  // one line each, for the log
 };
 

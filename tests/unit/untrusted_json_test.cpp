@@ -75,6 +75,21 @@ TEST_F(PendingQueue, AFailedWriteLeavesNoTempFile) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
 }
 
+// Temp files an older plugin left are swept once stale, never while a write may be under way.
+TEST_F(PendingQueue, StaleTempFilesAreSwept) {
+  ASSERT_TRUE(write_pending(dir_, pod("a")));
+  auto old_tmp = dir_ / "pending" / "b_eth0.json.tmp123";
+  auto new_tmp = dir_ / "pending" / "c_eth0.json.tmp456";
+  std::ofstream(old_tmp).flush();
+  std::ofstream(new_tmp).flush();
+  std::filesystem::last_write_time(old_tmp, std::filesystem::file_time_type::clock::now() -
+                                                std::chrono::minutes(5));
+  EXPECT_EQ(sweep_pending_temp_files(dir_), 1);
+  EXPECT_FALSE(std::filesystem::exists(old_tmp));
+  EXPECT_TRUE(std::filesystem::exists(new_tmp));
+  EXPECT_EQ(list_pending(dir_).size(), 1u);
+}
+
 // Two containers whose ids differ in '.' and '-' shared one queue file; and a DEL finds a file
 // an older plugin wrote under the old name, but only its own.
 TEST_F(PendingQueue, EachAttachmentHasItsOwnFileAndLegacyFilesAreMatchedExactly) {
