@@ -17,7 +17,7 @@ for target in cni_request pending_pod cni_cache http_request; do
 done
 if [[ $EUID -eq 0 ]]; then
 	echo "== datapath, $packets packets"
-	TCPULSE_BPF_FUZZ_PACKETS=$packets build/bin/bpf_tests --gtest_filter='DatapathFuzz.*' || failed=1
+	TCPULSE_BPF_FUZZ_PACKETS=$packets build/bin/bpf_tests --gtest_filter='*DatapathFuzz.*' || failed=1
 else
 	echo "== datapath: SKIPPED (needs root)"
 fi

@@ -90,9 +90,10 @@ void refresh_programs(const PinLayout& layout, PodAttachments& attachments, Upgr
           continue;
         done = update_link_program(pin, prog->get());
       } else {  // clsact, or not attached at this hook
-        auto filter = clsact_program(ifindex, hook);
+        auto filter = clsact_program(ifindex, hook, layout.clsact_handle());
         if (!filter || !filter.value() || same_program_code(*filter.value(), current)) continue;
-        auto mode = attach_program(prog->get(), ifindex, hook, pin, AttachMode::Clsact);
+        auto mode = attach_program(prog->get(), ifindex, hook, pin, AttachMode::Clsact,
+                                   TcxPosition::First, layout.clsact_handle());
         if (!mode) done = mode.error();
       }
       if (done) report.refreshed++;

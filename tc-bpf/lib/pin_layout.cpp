@@ -9,6 +9,13 @@ PinLayout::PinLayout(std::filesystem::path base) : PinLayout(std::move(base), TC
 PinLayout::PinLayout(std::filesystem::path base, unsigned abi_version)
     : base_(std::move(base)), root_(base_ / ("v" + std::to_string(abi_version))) {}
 
+uint32_t PinLayout::clsact_handle() const {
+  if (base_ == std::filesystem::path(kDefaultPinBase)) return kDefaultClsactHandle;
+  uint32_t hash = 2166136261u;  // FNV-1a: stable across builds and machines
+  for (unsigned char c : base_.string()) hash = (hash ^ c) * 16777619u;
+  return 0x74640000u | (hash & 0xffffu);
+}
+
 std::filesystem::path PinLayout::prog(TcHook hook) const {
   return progs_dir() / std::string(hook_name(hook));
 }

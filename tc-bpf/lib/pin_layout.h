@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "tc-bpf/lib/tc_attach.h"
 #include "tc-bpf/lib/tc_hook.h"
 
 namespace tcpulse {
@@ -26,6 +27,10 @@ class PinLayout {
   PinLayout(std::filesystem::path base, unsigned abi_version);
 
   const std::filesystem::path& base() const { return base_; }
+  // The cls_bpf handle of this pin base's filters: kDefaultClsactHandle for the default base (as
+  // releases up to 0.9 attached), else one derived from the base's path (0x7464xxxx), so that
+  // two datapaths on one veth each find and remove only their own filter.
+  uint32_t clsact_handle() const;
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path maps_dir() const { return root_ / "maps"; }
   std::filesystem::path map(std::string_view name) const { return maps_dir() / name; }

@@ -115,12 +115,13 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
   for (TcHook hook : kTcHooks) {
     int prog = hook == TcHook::Ingress ? ingress_.get() : egress_.get();
     auto r = attach_program(prog, host_ifindex, hook,
-                            layout_.link(record.container_id, record.ifname, hook), mode);
+                            layout_.link(record.container_id, record.ifname, hook), mode,
+                            TcxPosition::First, layout_.clsact_handle());
     if (!r) {
       // Never leave a half-attached pod: undo whatever this call did.
       for (TcHook h : kTcHooks) {
         (void)unpin(layout_.link(record.container_id, record.ifname, h));
-        if (mode != AttachMode::Tcx) (void)detach_clsact(host_ifindex, h);
+        if (mode != AttachMode::Tcx) (void)detach_clsact(host_ifindex, h, layout_.clsact_handle());
       }
       (void)maps_.pods.erase(key);
       return r.error();
@@ -160,7 +161,7 @@ Result<int> PodAttachments::verify(const std::string& container_id,
     if (link.value())
       ok = link.value()->ifindex == static_cast<uint32_t>(ifindex) &&
            is_tcpulse_prog(link.value()->prog_id);
-    else if (auto cls = clsact_program(ifindex, hook); cls && cls.value())
+    else if (auto cls = clsact_program(ifindex, hook, layout_.clsact_handle()); cls && cls.value())
       ok = true;
     if (!ok)
       return Error(ENOENT, "tcpulse " + std::string(hook_name(hook)) +
@@ -218,7 +219,7 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
   __u32 key = *recorded;
   // Attached without link pins means clsact (old kernels): remove our filters from the veth.
   if (!removed)
-    for (TcHook hook : kTcHooks) (void)detach_clsact(*recorded, hook);
+    for (TcHook hook : kTcHooks) (void)detach_clsact(*recorded, hook, layout.clsact_handle());
   if (auto r = maps->pods.erase(key); !r) return r.error();
   if (auto r = maps->pod_stats.erase(key); !r) return r.error();
   return true;

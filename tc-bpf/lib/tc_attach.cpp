@@ -21,8 +21,7 @@ constexpr __u32 kBpfLinkTypeTcx = 11;
 // The kernel-internal ENOTSUPP that some attach paths leak to user space.
 constexpr int kEnotsupp = 524;
 
-// Our cls_bpf filter: a fixed handle ("tc" = 0x7463) at the highest priority.
-constexpr __u32 kClsactHandle = 0x7463;
+// Our cls_bpf filters sit at the highest priority, each pin base at its own handle.
 constexpr __u32 kClsactPriority = 1;
 
 // struct bpf_link_info as the kernel fills it for a tcx link (6.1 headers lack the tcx member).
@@ -44,20 +43,20 @@ bpf_tc_hook make_hook(int ifindex, TcHook hook) {
   return h;
 }
 
-bpf_tc_opts make_opts(int prog_fd) {
+bpf_tc_opts make_opts(int prog_fd, __u32 handle) {
   bpf_tc_opts o{};
   o.sz = sizeof(o);
-  o.handle = kClsactHandle;
+  o.handle = handle;
   o.priority = kClsactPriority;
   o.prog_fd = prog_fd;
   return o;
 }
 
-Result<void> attach_clsact(int prog_fd, int ifindex, TcHook hook) {
+Result<void> attach_clsact(int prog_fd, int ifindex, TcHook hook, __u32 handle) {
   bpf_tc_hook h = make_hook(ifindex, hook);
   int ret = bpf_tc_hook_create(&h);
   if (ret < 0 && ret != -EEXIST) return libbpf_error(ret, "create clsact qdisc");
-  bpf_tc_opts o = make_opts(prog_fd);
+  bpf_tc_opts o = make_opts(prog_fd, handle);
   o.flags = BPF_TC_F_REPLACE;
   ret = bpf_tc_attach(&h, &o);
   if (ret < 0) return libbpf_error(ret, "attach cls_bpf filter");
@@ -106,14 +105,14 @@ std::string_view attach_mode_name(AttachMode mode) {
 
 Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
                                   const std::filesystem::path& link_pin, AttachMode mode,
-                                  TcxPosition position) {
+                                  TcxPosition position, uint32_t clsact_handle) {
   if (mode != AttachMode::Clsact) {
     auto tcx = attach_tcx(prog_fd, ifindex, hook, link_pin, position);
     if (!tcx) return tcx.error();
     if (tcx.value()) return AttachMode::Tcx;
     if (mode == AttachMode::Tcx) return Error(EOPNOTSUPP, "this kernel has no tcx (needs 6.6)");
   }
-  if (auto r = attach_clsact(prog_fd, ifindex, hook); !r) return r.error();
+  if (auto r = attach_clsact(prog_fd, ifindex, hook, clsact_handle); !r) return r.error();
   return AttachMode::Clsact;
 }
 
@@ -152,9 +151,9 @@ Result<void> update_link_program(const std::filesystem::path& link_pin, int prog
   return success();
 }
 
-Result<std::optional<uint32_t>> clsact_program(int ifindex, TcHook hook) {
+Result<std::optional<uint32_t>> clsact_program(int ifindex, TcHook hook, uint32_t handle) {
   bpf_tc_hook h = make_hook(ifindex, hook);
-  bpf_tc_opts o = make_opts(0);
+  bpf_tc_opts o = make_opts(0, handle);
   o.prog_fd = 0;
   int ret = bpf_tc_query(&h, &o);
   if (ret == -ENOENT || ret == -EINVAL || ret == -ENODEV) return std::optional<uint32_t>();
@@ -163,12 +162,12 @@ Result<std::optional<uint32_t>> clsact_program(int ifindex, TcHook hook) {
   return std::optional<uint32_t>(o.prog_id);
 }
 
-Result<void> detach_clsact(int ifindex, TcHook hook) {
-  auto ours = clsact_program(ifindex, hook);
+Result<void> detach_clsact(int ifindex, TcHook hook, uint32_t handle) {
+  auto ours = clsact_program(ifindex, hook, handle);
   if (!ours) return ours.error();
   if (!ours.value()) return success();
   bpf_tc_hook h = make_hook(ifindex, hook);
-  bpf_tc_opts o = make_opts(0);
+  bpf_tc_opts o = make_opts(0, handle);
   int ret = bpf_tc_detach(&h, &o);
   if (ret < 0 && ret != -ENOENT && ret != -ENODEV) return libbpf_error(ret, "detach cls_bpf filter");
   return success();

@@ -1,6 +1,8 @@
 // Attaching the datapath to a host veth: a pinned tcx link (kernel >= 6.6), or a clsact/cls_bpf
 // filter on older kernels. We only ever remove what is ours: a link we pinned, or a cls_bpf
-// filter at our handle running a program named tcpulse_*.
+// filter at our handle running a program named tcpulse_*. Each pin base has its own handle
+// (PinLayout::clsact_handle), so two datapaths on one veth (tests, a second install) never take
+// each other's filter.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,9 @@ namespace tcpulse {
 
 enum class AttachMode { Auto, Tcx, Clsact };
 
+// The cls_bpf handle of the default pin base ("tc"): the one releases up to 0.9 used for all.
+inline constexpr uint32_t kDefaultClsactHandle = 0x7463;
+
 // Parses "auto" | "tcx" | "tc"; nullopt for anything else.
 std::optional<AttachMode> parse_attach_mode(std::string_view text);
 std::string_view attach_mode_name(AttachMode mode);
@@ -30,7 +35,8 @@ enum class TcxPosition { First, Last };
 // mode used.
 Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
                                   const std::filesystem::path& link_pin, AttachMode mode,
-                                  TcxPosition position = TcxPosition::First);
+                                  TcxPosition position = TcxPosition::First,
+                                  uint32_t clsact_handle = kDefaultClsactHandle);
 
 // The programs attached by tcx at hook of ifindex, in the order they run.
 Result<std::vector<uint32_t>> tcx_programs(int ifindex, TcHook hook);
@@ -45,10 +51,12 @@ Result<std::optional<LinkTarget>> read_pinned_link(const std::filesystem::path& 
 // Makes the tcx link pinned at link_pin run prog_fd in place of its program, atomically.
 Result<void> update_link_program(const std::filesystem::path& link_pin, int prog_fd);
 
-// The id of our cls_bpf filter's program at hook of ifindex, nullopt if there is none.
-Result<std::optional<uint32_t>> clsact_program(int ifindex, TcHook hook);
+// The id of our cls_bpf filter's program at hook of ifindex (a tcpulse program at our handle),
+// nullopt if there is none.
+Result<std::optional<uint32_t>> clsact_program(int ifindex, TcHook hook,
+                                               uint32_t handle = kDefaultClsactHandle);
 // Removes our cls_bpf filter (not the clsact qdisc, which others may use). Missing is fine.
-Result<void> detach_clsact(int ifindex, TcHook hook);
+Result<void> detach_clsact(int ifindex, TcHook hook, uint32_t handle = kDefaultClsactHandle);
 
 // A BPF program's id and name by fd / by id.
 uint32_t prog_id_of(int prog_fd);

@@ -456,7 +456,7 @@ TEST_F(PodTraffic, ARestartedAgentSwitchesPodsToItsPrograms) {
     auto attached_prog = [&](TcHook hook) -> uint32_t {
       auto link = read_pinned_link(layout.link(a.container_id, "eth0", hook));
       if (link && link.value()) return link.value()->prog_id;
-      auto filter = clsact_program(ifindex, hook);
+      auto filter = clsact_program(ifindex, hook, layout.clsact_handle());
       return filter && filter.value() ? *filter.value() : 0;
     };
     DatapathUnderTest old_build;
@@ -465,7 +465,8 @@ TEST_F(PodTraffic, ARestartedAgentSwitchesPodsToItsPrograms) {
       int fd = old_build.prog_fd(hook == TcHook::Ingress ? TCPULSE_DIR_EGRESS : TCPULSE_DIR_INGRESS);
       auto pin = layout.link(a.container_id, "eth0", hook);
       if (mode == "tcx") ASSERT_TRUE(update_link_program(pin, fd));
-      else ASSERT_TRUE(attach_program(fd, ifindex, hook, pin, AttachMode::Clsact));
+      else ASSERT_TRUE(attach_program(fd, ifindex, hook, pin, AttachMode::Clsact,
+                                      TcxPosition::First, layout.clsact_handle()));
       ASSERT_EQ(attached_prog(hook), prog_id_of(fd));
     }
 
