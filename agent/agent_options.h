@@ -7,12 +7,16 @@
 #include <variant>
 #include <vector>
 
+#include "agent/cni_cache.h"
+#include "tc-bpf/lib/pending_pods.h"
+#include "tc-bpf/lib/pin_layout.h"
+
 namespace tcpulse::agent {
 
 struct AgentOptions {
   std::string listen_host = "0.0.0.0";
   uint16_t listen_port = 9965;
-  std::filesystem::path pin_dir = "/sys/fs/bpf/tcpulse";
+  std::filesystem::path pin_dir{kDefaultPinBase};
   uint32_t flows_max = 65536;
   // Detach every pod and remove all pins on exit (tests, demo, uninstall). By default the pins
   // stay so that monitoring and counters continue across agent restarts.
@@ -20,9 +24,9 @@ struct AgentOptions {
   // Written with the bound address once the datapath is pinned and /metrics answers.
   std::filesystem::path ready_file;
   // Where the CNI plugin queues pods it could not attach (its "stateDir").
-  std::filesystem::path state_dir = "/run/tcpulse";
+  std::filesystem::path state_dir{kDefaultStateDir};
   // libcni's result cache, to adopt pods created before tcpulse was installed; "" = off.
-  std::filesystem::path cni_cache_dir = "/var/lib/cni/results";
+  std::filesystem::path cni_cache_dir{kDefaultCniCacheDir};
   // Seconds a closed connection stays in the flow table (and /flows) before it is expired.
   uint32_t closed_flow_ttl_s = 60;
   // Seconds a connection may carry nothing before it is expired (its counts stay with its pod):

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "tc-bpf/lib/pod_flows.h"
+#include "tc-bpf/lib/pod_ledger.h"
 #include "tc-bpf/lib/utf8_text.h"
 
 namespace tcpulse::agent {
@@ -79,7 +79,7 @@ nlohmann::json flows_json(const NodeSnapshot& snap) {
     // A flow a former pod on this ifindex left (soon expired) is nobody's.
     auto it = by_ifindex.find(k.ifindex);
     const PodRecord* pod =
-        it != by_ifindex.end() && flow_is_pods(s, it->second->info) ? &it->second->record : nullptr;
+        it != by_ifindex.end() && flow_is_pods(s, it->second->account) ? &it->second->record : nullptr;
     out.push_back({{"namespace", pod ? pod->pod_namespace : std::string()},
                    {"pod", pod ? pod->pod_name : std::string()},
                    {"host_ifindex", k.ifindex},

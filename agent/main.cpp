@@ -17,12 +17,12 @@
 #include "agent/metrics_exporter.h"
 #include "agent/node_snapshot.h"
 #include "agent/response_coalescer.h"
-#include "tc-bpf/lib/datapath_upgrade.h"
-#include "tc-bpf/lib/datapath_cleanup.h"
+#include "agent/datapath_upgrade.h"
+#include "agent/datapath_cleanup.h"
 #include "tc-bpf/lib/datapath_loader.h"
 #include "tc-bpf/lib/datapath_maps.h"
 #include "tc-bpf/lib/libbpf_log.h"
-#include "tc-bpf/lib/reconciler.h"
+#include "agent/reconciler.h"
 
 namespace {
 
@@ -31,10 +31,16 @@ using namespace tcpulse::agent;
 
 void log(const std::string& msg) { std::cerr << "tcpulse-agent: " << msg << std::endl; }
 
+// tcpulse_agent_errors_total{op}: written and read on the one event loop.
+std::map<std::string, uint64_t> agent_errors;
+
 std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
   auto snapshot = [&maps](bool with_flows) {
     auto snap = read_snapshot(maps, with_flows);
-    if (!snap) throw std::runtime_error(snap.error().describe());
+    if (!snap) {
+      agent_errors["snapshot"]++;
+      throw std::runtime_error(snap.error().describe());
+    }
     return std::move(snap).value();
   };
   // Shared by the routes' copies (std::function copies its callable).
@@ -44,8 +50,9 @@ std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
   };
   return {
       {"/metrics", coalesced([=](const std::string&) {
-         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                             render_text(pod_metric_families(snapshot(true)))};
+         auto families = pod_metric_families(snapshot(true));
+         families.push_back(agent_errors_family(agent_errors));
+         return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", render_text(families)};
        })},
       {"/pods", coalesced([=](const std::string&) {
          return HttpResponse{200, "application/json", json_text(pods_json(snapshot(false)))};
@@ -72,6 +79,7 @@ void log_reconcile(const ReconcileReport& r) {
         std::to_string(r.collected) + " vanished pods, unpinned " +
         std::to_string(r.unpinned_links) + " defunct links");
   for (const auto& p : r.problems) log("reconcile: " + p);
+  for (const auto& op : r.failed_steps) agent_errors[op]++;
 }
 
 // Reconciles now, then every interval on the event loop.

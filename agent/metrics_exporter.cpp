@@ -57,6 +57,18 @@ void add_histogram(MetricFamily& f, Labels labels, const __u64 (&buckets)[TCPULS
 
 }  // namespace
 
+MetricFamily agent_errors_family(const std::map<std::string, uint64_t>& by_op) {
+  auto f = family("tcpulse_agent_errors_total",
+                  "Steps the agent could not carry out, by step: a reconcile step a failed map "
+                  "walk aborted (adopt, collect, sweep, expire), a datapath read (snapshot).",
+                  MetricType::Counter);
+  for (const char* op : {"adopt", "collect", "sweep", "expire", "snapshot"}) {
+    auto it = by_op.find(op);
+    add(f, {{"op", op}}, it == by_op.end() ? 0.0 : static_cast<double>(it->second));
+  }
+  return f;
+}
+
 std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
   auto info = family("tcpulse_pod_info",
                      "A monitored pod interface: 1 per host veth tcpulse is attached to.",

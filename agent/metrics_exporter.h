@@ -2,6 +2,8 @@
 // counters, per-pod labels namespace + pod).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,10 @@
 namespace tcpulse::agent {
 
 std::vector<prometheus::MetricFamily> pod_metric_families(const NodeSnapshot& snap);
+
+// tcpulse_agent_errors_total{op}: steps the agent could not carry out (a reconcile step aborted by
+// a failed map walk, a read of the datapath that failed), by step.
+prometheus::MetricFamily agent_errors_family(const std::map<std::string, uint64_t>& by_op);
 
 // The Prometheus text exposition format of the families.
 std::string render_text(const std::vector<prometheus::MetricFamily>& families);

@@ -2,8 +2,8 @@
 
 #include <map>
 
-#include "tc-bpf/lib/pod_flows.h"
-#include "tc-bpf/lib/pod_slots.h"
+#include "tc-bpf/lib/pod_ledger.h"
+#include "agent/pod_slots.h"
 
 namespace tcpulse::agent {
 
@@ -25,19 +25,26 @@ std::string_view error_reason_name(int reason) {
 
 Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
   NodeSnapshot snap;
-  std::map<uint32_t, tcpulse_pod_stats> traffic;
+  std::map<uint32_t, tcpulse_pod_stats> events;
   auto r = maps.pod_stats.for_each(
       [&](const __u32& ifindex, const std::vector<tcpulse_pod_stats>& per_cpu) {
-        traffic[ifindex] = sum_pod_stats(per_cpu);
+        events[ifindex] = sum_pod_stats(per_cpu);
       });
+  if (!r) return r.error();
+  std::map<uint32_t, tcpulse_pod_account> accounts;
+  r = maps.accounts.for_each([&](const __u32& ifindex, const tcpulse_pod_account& account) {
+    accounts[ifindex] = account;
+  });
   if (!r) return r.error();
 
   r = maps.pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    // A record written this instant, its account not yet: shown at the next read.
+    auto account = accounts.find(ifindex);
+    if (account == accounts.end()) return;
     PodSnapshot pod;
     pod.ifindex = ifindex;
     pod.record = PodRecord::from_abi(info);
-    pod.info = info;
-    if (auto it = traffic.find(ifindex); it != traffic.end()) pod.stats = it->second;
+    pod.account = account->second;
     snap.pods.push_back(std::move(pod));
   });
   if (!r) return r.error();
@@ -46,18 +53,17 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
     by_ifindex[pod.ifindex] = &pod;
     auto slot = maps.pod_slots.get(pod_slot_index(pod.ifindex));
     if (!slot) return slot.error();
-    if (slot.value())
-      add_slot_traffic(pod.stats, owned_slot_traffic(*slot.value(), pod.ifindex), pod.info.slot_base);
-    add_traffic(pod.stats, pod.info.flow_base);
+    SlotTraffic owned = slot.value() ? owned_slot_traffic(*slot.value(), pod.ifindex) : SlotTraffic{};
+    auto pod_events = events.find(pod.ifindex);
+    pod.stats = pod_totals(pod.account,
+                           pod_events == events.end() ? tcpulse_pod_stats{} : pod_events->second, owned);
   }
 
   r = maps.flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& stats) {
     if (with_flows) snap.flows.push_back({key, stats});
     auto it = by_ifindex.find(key.ifindex);
-    if (it == by_ifindex.end() || !flow_is_pods(stats, it->second->info)) return;
-    tcpulse_traffic tcp[TCPULSE_DIR_COUNT] = {};
-    add_flow_traffic(tcp, stats);
-    add_traffic(it->second->stats, tcp);
+    if (it == by_ifindex.end() || !flow_is_pods(stats, it->second->account)) return;
+    add_live_flow(it->second->stats, stats);
     if (flow_is_active(stats)) it->second->active_connections++;
   });
   if (!r) return r.error();

@@ -15,8 +15,8 @@ namespace tcpulse::agent {
 struct PodSnapshot {
   uint32_t ifindex = 0;
   PodRecord record;
-  tcpulse_pod_info info{};     // the record as the map holds it: its bases and attach time
-  tcpulse_pod_stats stats{};   // summed over CPUs, with the pod's slot and flow traffic
+  tcpulse_pod_account account{};  // what the ledger adds (pod_ledger.h)
+  tcpulse_pod_stats stats{};      // the pod's totals (pod_totals and its live flows)
   uint64_t active_connections = 0;  // flows of this pod open now
 };
 

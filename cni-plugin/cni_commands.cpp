@@ -152,11 +152,15 @@ Outcome run_gc(const CniRequest& req, const PluginLog& log) {
   if (!maps) return std::string();  // no datapath: no records to collect
   std::string network = req.config.value("name", "");
   std::vector<PodRecord> stale;
-  (void)maps->pods.for_each([&](const __u32&, const tcpulse_pod_info& info) {
+  auto walked = maps->pods.for_each([&](const __u32&, const tcpulse_pod_info& info) {
     PodRecord rec = PodRecord::from_abi(info);
     if (rec.in_network(network) && !valid.count({rec.container_id, rec.ifname}))
       stale.push_back(rec);
   });
+  // Collecting on a partial read could take a valid attachment for a stale one: the runtime
+  // retries a failed GC.
+  if (!walked)
+    return CniError{kIoFailure, "cannot read tcpulse's pod records", walked.error().describe()};
   for (const auto& rec : stale) {
     auto r = detach_pod(layout, rec.container_id, rec.ifname);
     if (!r) log.warn("gc " + rec.container_id.substr(0, 12) + ": " + r.error().describe());

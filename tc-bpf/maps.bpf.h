@@ -49,6 +49,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpulse_pods SEC(".maps");
 
+/* Written by user space only: each pod's account (tcpulse_pod_account); the programs never read
+ * it. Declared here so that it is pinned with the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCPULSE_PODS_MAX);
+	__type(key, __u32);
+	__type(value, struct tcpulse_pod_account);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_podacct SEC(".maps");
+
 /* Per-pod counts of packets without a flow, without a hash lookup: see struct tcpulse_pod_slot.
  * 64 KiB per CPU. */
 struct {

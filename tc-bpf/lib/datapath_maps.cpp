@@ -66,6 +66,8 @@ Result<DatapathMaps> DatapathMaps::open(const PinLayout& layout) {
   if (!flows6) return flows6.error();
   auto pods = open_map<PodMap>(layout, kPodsMap);
   if (!pods) return pods.error();
+  auto accounts = open_map<PodAccountMap>(layout, kPodAccountsMap);
+  if (!accounts) return accounts.error();
   auto traffic = open_map<PodStatsMap>(layout, kPodStatsMap);
   if (!traffic) return traffic.error();
   auto pod_slots = open_map<PodSlotsMap>(layout, kPodSlotsMap);
@@ -74,7 +76,8 @@ Result<DatapathMaps> DatapathMaps::open(const PinLayout& layout) {
   if (!errors) return errors.error();
   return DatapathMaps{FlowTables{std::move(slots).value(), std::move(flows4).value(),
                                  std::move(flows6).value()},
-                      std::move(pods).value(), std::move(traffic).value(),
+                      std::move(pods).value(), std::move(accounts).value(),
+                      std::move(traffic).value(),
                       std::move(pod_slots).value(), std::move(errors).value()};
 }
 

@@ -21,6 +21,7 @@ inline constexpr std::string_view kFlowTableMap = "tcpulse_flowtab";
 inline constexpr std::string_view kFlows4Map = "tcpulse_flows4";
 inline constexpr std::string_view kFlows6Map = "tcpulse_flows6";
 inline constexpr std::string_view kPodsMap = "tcpulse_pods";
+inline constexpr std::string_view kPodAccountsMap = "tcpulse_podacct";
 inline constexpr std::string_view kPodStatsMap = "tcpulse_podstat";
 inline constexpr std::string_view kPodSlotsMap = "tcpulse_podslot";
 inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
@@ -28,6 +29,7 @@ inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
 using Flow4Map = TypedMap<tcpulse_flow4_key, tcpulse_flow_stats>;
 using Flow6Map = TypedMap<tcpulse_flow6_key, tcpulse_flow_stats>;
 using PodMap = TypedMap<__u32, tcpulse_pod_info>;
+using PodAccountMap = TypedMap<__u32, tcpulse_pod_account>;
 using PodStatsMap = PerCpuMap<__u32, tcpulse_pod_stats>;
 using PodSlotsMap = PerCpuMap<__u32, tcpulse_pod_slot>;
 using ErrorMap = PerCpuMap<__u32, __u64>;
@@ -60,6 +62,7 @@ struct FlowTables {
 struct DatapathMaps {
   FlowTables flows;
   PodMap pods;
+  PodAccountMap accounts;
   PodStatsMap pod_stats;
   PodSlotsMap pod_slots;
   ErrorMap errors;

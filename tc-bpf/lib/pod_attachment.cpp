@@ -6,22 +6,24 @@
 #include <future>
 
 #include "tc-bpf/lib/bpffs.h"
-#include "tc-bpf/lib/pod_flows.h"
-#include "tc-bpf/lib/pod_slots.h"
+#include "tc-bpf/lib/pod_ledger.h"
 
 namespace tcpulse {
 
 namespace {
 
 // Records are few (pods on one node), so a scan is cheap and needs no second index to keep
-// consistent.
-std::optional<int> scan_for(const PodMap& pods, const std::string& container_id,
-                            const std::string& ifname) {
+// consistent. Compares the two identity fields in place, without converting whole records.
+Result<std::optional<int>> scan_for(const PodMap& pods, const std::string& container_id,
+                                    const std::string& ifname) {
   std::optional<int> found;
-  (void)pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
-    if (!found && PodRecord::from_abi(info).is_attachment(container_id, ifname))
+  auto field = [](const char* f, size_t n) { return std::string_view(f, strnlen(f, n)); };
+  auto walked = pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    if (!found && field(info.container_id, sizeof(info.container_id)) == container_id &&
+        field(info.ifname, sizeof(info.ifname)) == ifname)
       found = static_cast<int>(ifindex);
   });
+  if (!walked) return walked.error();
   return found;
 }
 
@@ -84,26 +86,22 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
   if (!previous) return previous.error();
   bool same = previous.value() &&
               PodRecord::from_abi(*previous.value()).is_attachment(record.container_id, record.ifname);
-  // A new owner of this ifindex starts from zero, not from the last pod's counters. Its slot
-  // copies cannot be reset without racing the other pods' packets on them (user space writes
-  // all CPUs' copies at once), so the new record carries what they hold as its base. The last
-  // pod's flows are told apart by when they were first seen (pod_flows.h).
-  tcpulse_pod_info info = record.to_abi();
-  if (same) {
-    memcpy(info.slot_base, previous.value()->slot_base, sizeof(info.slot_base));
-    info.attached_ns = previous.value()->attached_ns;
-    memcpy(info.flow_base, previous.value()->flow_base, sizeof(info.flow_base));
-  } else {
-    info.attached_ns = coarse_monotonic_ns();
+  // A new owner of this ifindex starts from zero, not from the last pod's counters: its events
+  // go, and its account opens on what its slot holds now (pod_ledger.h).
+  auto existing = maps_.accounts.get(key);
+  if (!existing) return existing.error();
+  SlotTraffic slot_now{};
+  if (!same) {
     if (auto r = maps_.pod_stats.erase(key); !r) return r.error();
     auto slot = maps_.pod_slots.get(pod_slot_index(key));
     if (!slot) return slot.error();
-    if (slot.value()) {
-      auto owned = owned_slot_traffic(*slot.value(), key);
-      memcpy(info.slot_base, owned.data(), sizeof(info.slot_base));
-    }
+    if (slot.value()) slot_now = owned_slot_traffic(*slot.value(), key);
   }
-  if (auto r = maps_.pods.put(key, info); !r) return r.error();
+  tcpulse_pod_account account =
+      open_pod_account(existing.value(), same, slot_now, coarse_monotonic_ns());
+  // The account first: a record is never exported without one.
+  if (auto r = maps_.accounts.put(key, account); !r) return r.error();
+  if (auto r = maps_.pods.put(key, record.to_abi()); !r) return r.error();
   // A repeated ADD of a pod an older release attached finds its links under their new names.
   if (same)
     if (auto r = adopt_legacy_link_pins(layout_, maps_.pods, record.container_id, record.ifname); !r)
@@ -124,6 +122,7 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
         if (mode != AttachMode::Tcx) (void)detach_clsact(host_ifindex, h, layout_.clsact_handle());
       }
       (void)maps_.pods.erase(key);
+      (void)maps_.accounts.erase(key);
       return r.error();
     }
     used = r.value();
@@ -213,7 +212,11 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
     if (rec && rec.value() && PodRecord::from_abi(*rec.value()).is_attachment(container_id, ifname))
       recorded = ifindex;
   }
-  if (!recorded) recorded = scan_for(maps->pods, container_id, ifname);
+  if (!recorded) {
+    auto scanned = scan_for(maps->pods, container_id, ifname);
+    if (!scanned) return scanned.error();
+    recorded = scanned.value();
+  }
   if (!recorded) return removed;
 
   __u32 key = *recorded;
@@ -221,6 +224,7 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
   if (!removed)
     for (TcHook hook : kTcHooks) (void)detach_clsact(*recorded, hook, layout.clsact_handle());
   if (auto r = maps->pods.erase(key); !r) return r.error();
+  if (auto r = maps->accounts.erase(key); !r) return r.error();
   if (auto r = maps->pod_stats.erase(key); !r) return r.error();
   return true;
 }

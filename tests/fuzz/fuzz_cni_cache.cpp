@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tc-bpf/lib/cni_cache.h"
+#include "agent/cni_cache.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::filesystem::path dir =

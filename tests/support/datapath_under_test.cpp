@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "tc-bpf/lib/datapath_maps.h"
-#include "tc-bpf/lib/pod_flows.h"
+#include "tc-bpf/lib/pod_ledger.h"
 #include "tcpulse/tcpulse_test.skel.h"
 
 namespace tcpulse::test {
@@ -130,14 +130,12 @@ void DatapathUnderTest::set_slot_owner(uint32_t slot_of, uint32_t owner) {
 }
 
 tcpulse_pod_stats DatapathUnderTest::pod(uint32_t ifindex) const {
-  tcpulse_pod_stats totals = pod_events(ifindex);
-  const tcpulse_traffic no_base[TCPULSE_DIR_COUNT] = {};
-  add_slot_traffic(totals, owned_slot_traffic(slot_copies(ifindex), ifindex), no_base);
+  // The production ledger, with the account of a pod attached before any packet.
+  const tcpulse_pod_account from_the_start{};
+  tcpulse_pod_stats totals =
+      pod_totals(from_the_start, pod_events(ifindex), owned_slot_traffic(slot_copies(ifindex), ifindex));
   auto r = flow_tables().for_each([&](const FlowKey& key, const tcpulse_flow_stats& flow) {
-    if (key.ifindex != ifindex) return;
-    tcpulse_traffic tcp[TCPULSE_DIR_COUNT] = {};
-    add_flow_traffic(tcp, flow);
-    add_traffic(totals, tcp);
+    if (key.ifindex == ifindex) add_live_flow(totals, flow);
   });
   EXPECT_TRUE(r) << r.error().describe();
   return totals;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "tc-bpf/lib/datapath_maps.h"
-#include "tc-bpf/lib/pod_slots.h"
+#include "tc-bpf/lib/pod_ledger.h"
 #include "tcpulse/abi.h"
 
 struct tcpulse_test_bpf;

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 9
+#define TCPULSE_ABI_VERSION 10
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -200,7 +200,7 @@ inline const tcpulse_flow_dir *tcpulse_flow_dir_of(const tcpulse_flow_stats *flo
  * lookup's bucket and key lines and a call (docs/performance.md). Neither ever drops a flow on its
  * own (no LRU): a TCP packet counts in its flow only, so a pod's TCP traffic is its flows' counts,
  * which must never shrink; only the agent removes a flow, after adding its counts to the pod's
- * flow_base (tcpulse_pod_info). A packet whose flow finds no room counts in its pod's slot.
+ * flow_base (tcpulse_pod_account). A packet whose flow finds no room counts in its pod's slot.
  *
  * A slot's tag says what it holds:
  *   TCPULSE_SLOT_FREE     nothing; its key and stats are zero
@@ -280,7 +280,7 @@ struct tcpulse_traffic {
  * counts there without a hash lookup; TCP packets count in their flows. The first pod to
  * send on a CPU claims the slot's copy on that CPU; a pod finding it owned by another counts in
  * tcpulse_podstat instead. A pod's counts are the sum of the copies it owns, less the base its
- * pod record carries (what a former pod with the same ifindex left), plus tcpulse_podstat's. */
+ * account carries (what a former pod with the same ifindex left), plus tcpulse_podstat's. */
 struct tcpulse_pod_slot {
 	__u32 ifindex; /* owner on this CPU; 0: free */
 	__u32 pad0;
@@ -337,11 +337,18 @@ struct tcpulse_pod_info {
 	__u8 ip_family[TCPULSE_POD_MAX_IPS]; /* 0 = unused slot */
 	__u32 pad0;
 	__u8 ips[TCPULSE_POD_MAX_IPS][16];
-	struct tcpulse_traffic slot_base[TCPULSE_DIR_COUNT]; /* see tcpulse_pod_slot */
-	/* A pod's TCP traffic is the sum of its flows (those first seen at or after attached_ns: a
-	 * former pod on this ifindex may have left some) plus what its removed flows carried. */
-	__u64 attached_ns;                                   /* CLOCK_MONOTONIC_COARSE at first ADD */
-	struct tcpulse_traffic flow_base[TCPULSE_DIR_COUNT]; /* the pod's removed flows' counts */
+};
+
+/* A pod's account, in tcpulse_podacct keyed by host veth ifindex: what user space adds to what
+ * the datapath counts, so that the pod's counters start at zero and never go back (see the pod
+ * ledger, tc-bpf/lib/pod_ledger.h). Opened at the pod's first ADD, folded into by the agent as
+ * the pod's flows expire, removed with its record. The datapath never reads it. */
+struct tcpulse_pod_account {
+	/* The pod's flows are those first seen at or after this (CLOCK_MONOTONIC_COARSE at its first
+	 * ADD): a former pod on this ifindex may have left some. */
+	__u64 attached_ns;
+	struct tcpulse_traffic slot_base[TCPULSE_DIR_COUNT]; /* its slot's copies at that ADD */
+	struct tcpulse_traffic flow_base[TCPULSE_DIR_COUNT]; /* what its expired flows counted */
 };
 
 /* Map sizing defaults; the agent may override max_entries before load. The flow table's slots
@@ -370,6 +377,7 @@ TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_slot) == 64, "pod slot: one cache l
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_slot) == 384, "flow slot: a head line, then the stats");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_stats) == 320, "flow stats: five cache lines");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
-TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_info) == 736, "pod info layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_info) == 664, "pod info layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_account) == 72, "pod account layout");
 
 #endif /* TCPULSE_ABI_H */

@@ -1,6 +1,9 @@
-#include "tc-bpf/lib/datapath_upgrade.h"
+#include "agent/datapath_upgrade.h"
+
+#include <bpf/bpf.h>
 
 #include <charconv>
+#include <cstring>
 #include <optional>
 
 #include "tc-bpf/lib/bpffs.h"
@@ -24,26 +27,58 @@ std::optional<unsigned> abi_version_of(const std::string& name) {
 }
 
 // Every record of a pod map, with its host ifindex: copied out before attaching changes any map.
-std::vector<std::pair<int, PodRecord>> recorded_pods(const PodMap& records) {
+Result<std::vector<std::pair<int, PodRecord>>> recorded_pods(const PodMap& records) {
   std::vector<std::pair<int, PodRecord>> pods;
-  (void)records.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+  auto walked = records.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
     pods.emplace_back(static_cast<int>(ifindex), PodRecord::from_abi(info));
   });
+  if (!walked) return walked.error();
   return pods;
+}
+
+// The records of an older datapath's pod map. Up to ABI v9 the pod's counter bases followed its
+// identity fields in the same record; v10 moved them to their own map and left the identity
+// fields where they were, so an older record's first sizeof(tcpulse_pod_info) bytes are today's.
+Result<std::vector<std::pair<int, PodRecord>>> older_records(int fd) {
+  bpf_map_info info{};
+  __u32 len = sizeof(info);
+  if (int ret = bpf_obj_get_info_by_fd(fd, &info, &len); ret < 0)
+    return libbpf_error(ret, "get info of the older pod map");
+  if (info.key_size != sizeof(__u32) || info.value_size < sizeof(tcpulse_pod_info))
+    return Error(EPROTO, "older pod records of " + std::to_string(info.value_size) +
+                             " bytes: not a layout this version reads");
+  std::vector<std::pair<int, PodRecord>> pods;
+  std::vector<uint8_t> value(info.value_size);
+  __u32 key = 0, next = 0;
+  const __u32* prev = nullptr;
+  while (true) {
+    int ret = bpf_map_get_next_key(fd, prev, &next);
+    if (ret < 0) {
+      if (ret == -ENOENT || errno == ENOENT) return pods;
+      return libbpf_error(ret, "walk the older pod map");
+    }
+    if (bpf_map_lookup_elem(fd, &next, value.data()) == 0) {
+      tcpulse_pod_info record{};
+      memcpy(&record, value.data(), sizeof(record));
+      pods.emplace_back(static_cast<int>(next), PodRecord::from_abi(record));
+    }
+    key = next;
+    prev = &key;
+  }
 }
 
 // Attaches the pods of the old datapath's records to the current one.
 void move_pods(const PinLayout& old, PodAttachments& current, UpgradeReport& report) {
   auto fd = open_pinned(old.map(kPodsMap));
   if (!fd) return;  // no records: nothing was attached there
-  auto records = PodMap::adopt(std::move(fd).value(), std::string(kPodsMap));
+  auto records = older_records(fd->get());
   if (!records) {
     report.problems.push_back("pod records of " + old.root().string() +
                               " are not readable by this version (" +
                               records.error().describe() + "): adopted from the CNI cache, if any");
     return;
   }
-  for (const auto& [ifindex, record] : recorded_pods(records.value())) {
+  for (const auto& [ifindex, record] : records.value()) {
     if (!veth_exists(ifindex)) continue;
     auto known = current.find(record.container_id, record.ifname);
     if (known && known.value()) continue;
@@ -61,7 +96,12 @@ void rename_legacy_link_pins(const PinLayout& layout, PodAttachments& attachment
     report.problems.push_back("rename link pins: " + lock.error().describe());
     return;
   }
-  for (const auto& [ifindex, record] : recorded_pods(attachments.maps().pods)) {
+  auto pods = recorded_pods(attachments.maps().pods);
+  if (!pods) {
+    report.problems.push_back("rename link pins: " + pods.error().describe());
+    return;
+  }
+  for (const auto& [ifindex, record] : pods.value()) {
     auto renamed = adopt_legacy_link_pins(layout, attachments.maps().pods, record.container_id,
                                           record.ifname);
     if (!renamed)
@@ -72,7 +112,12 @@ void rename_legacy_link_pins(const PinLayout& layout, PodAttachments& attachment
 
 // Switches every recorded attachment whose programs are other code to the ones pinned now.
 void refresh_programs(const PinLayout& layout, PodAttachments& attachments, UpgradeReport& report) {
-  auto pods = recorded_pods(attachments.maps().pods);
+  auto recorded = recorded_pods(attachments.maps().pods);
+  if (!recorded) {
+    report.problems.push_back("refresh programs: " + recorded.error().describe());
+    return;
+  }
+  const auto& pods = recorded.value();
   for (TcHook hook : kTcHooks) {
     auto prog = open_pinned(layout.prog(hook));
     if (!prog) {

@@ -1,4 +1,4 @@
-#include "tc-bpf/lib/datapath_cleanup.h"
+#include "agent/datapath_cleanup.h"
 
 #include <vector>
 
@@ -10,8 +10,9 @@ namespace tcpulse {
 Result<void> remove_datapath(const PinLayout& layout) {
   if (auto maps = DatapathMaps::open(layout)) {
     std::vector<PodRecord> pods;
-    (void)maps->pods.for_each(
+    auto walked = maps->pods.for_each(
         [&](const __u32&, const tcpulse_pod_info& info) { pods.push_back(PodRecord::from_abi(info)); });
+    if (!walked) return walked.error();
     for (const auto& pod : pods)
       if (auto r = detach_pod(layout, pod.container_id, pod.ifname); !r) return r.error();
   }

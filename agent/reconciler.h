@@ -7,8 +7,10 @@
 //    arrived, a node that lost its runtime state);
 //  - unpins tcx links whose device is gone and that no record names;
 //  - expires flows closed (or silent) for longer than a TTL, keeping their counts in their pod's
-//    flow_base, and flows of pods no longer recorded, so the flow table's slots and overflow
-//    hashes go to live connections; frees the slots retired a grace period ago.
+//    account (pod_ledger.h), and flows of pods no longer recorded, so the flow table's slots and
+//    overflow hashes go to live connections; frees the slots retired a grace period ago.
+// A map walk that fails aborts every step that needed it: nothing is erased, collected or
+// expired on the strength of a partial read. Each failure is reported by the step's name.
 #pragma once
 
 #include <filesystem>
@@ -31,6 +33,9 @@ struct ReconcileReport {
   int freed_flow_slots = 0;  // flow table slots retired a grace period ago, now free
   int swept_temp_files = 0;  // stale temp files in the pending queue removed
   std::vector<std::string> problems;  // one line each, for the log
+  // Steps aborted because a map walk failed, by name ("adopt", "collect", "sweep", "expire"):
+  // the agent counts them in tcpulse_agent_errors_total{op}.
+  std::vector<std::string> failed_steps;
 };
 
 struct ReconcileOptions {
@@ -41,5 +46,10 @@ struct ReconcileOptions {
 };
 
 ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& options);
+
+class PodAttachments;
+// The same on an open datapath (tests hand it maps whose walks fail).
+ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments,
+                          const ReconcileOptions& options);
 
 }  // namespace tcpulse

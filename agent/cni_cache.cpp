@@ -1,4 +1,4 @@
-#include "tc-bpf/lib/cni_cache.h"
+#include "agent/cni_cache.h"
 
 #include "tc-bpf/lib/untrusted_json.h"
 

@@ -1,0 +1,111 @@
+// Reconciliation on a live node when a map walk fails: the step that needed the walk is skipped
+// and reported, and nothing is erased on the strength of the partial read. The defect: with the
+// walk of pod records failing, every pod's counters were taken for orphans and erased, every slot
+// freed and every flow expired without its counts kept.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tc-bpf/lib/bpffs.h"
+#include "tc-bpf/lib/pin_layout.h"
+#include "tc-bpf/lib/pod_attachment.h"
+#include "agent/reconciler.h"
+#include "tests/support/agent_process.h"
+#include "tests/support/privileges.h"
+#include "tests/support/tcp_transfer.h"
+#include "tests/support/test_node.h"
+
+namespace tcpulse::test {
+namespace {
+
+using json = nlohmann::json;
+
+std::filesystem::path pin_dir() { return "/sys/fs/bpf/tcpulse-walk-" + std::to_string(getpid()); }
+
+uint64_t pod_egress_bytes(const AgentProcess& agent, const std::string& name) {
+  for (const auto& p : json::parse(agent.get("/pods")))
+    if (p["pod"] == name) return p["egress"]["bytes"];
+  return 0;
+}
+
+// A map handle whose walk fails: a typed map over a descriptor that is not a map (a program's).
+template <typename Map>
+Map failing_map(const PinLayout& layout) {
+  auto prog = open_pinned(layout.prog(TcHook::Ingress));
+  EXPECT_TRUE(prog);
+  return Map(std::move(prog).value());
+}
+
+struct State {
+  size_t records = 0, accounts = 0, podstats = 0, flows = 0;
+  bool operator==(const State&) const = default;
+};
+
+State datapath_state(const PinLayout& layout) {
+  State s;
+  auto maps = DatapathMaps::open(layout);
+  EXPECT_TRUE(maps);
+  EXPECT_TRUE(maps->pods.for_each([&](const auto&, const auto&) { s.records++; }));
+  EXPECT_TRUE(maps->accounts.for_each([&](const auto&, const auto&) { s.accounts++; }));
+  EXPECT_TRUE(maps->pod_stats.for_each([&](const auto&, const auto&) { s.podstats++; }));
+  EXPECT_TRUE(maps->flows.for_each([&](const auto&, const auto&) { s.flows++; }));
+  return s;
+}
+
+TEST(FailedWalk, SkipsItsStepAndLosesNoCounterSlotOrFlow) {
+  TCPULSE_SKIP_UNLESS(node_unavailable());
+  AgentProcess agent(pin_dir(), true, {"--reconcile-interval", "3600"});  // this test reconciles
+  agent.wait_ready();
+  TestNode node(pin_dir());
+  TestPod client = node.add_pod("client"), server = node.add_pod("server");
+  ASSERT_EQ(tcp_transfer(server.netns_path, server.ip, 7300, client.netns_path, 300'000).received,
+            300'000u);
+  PinLayout layout(pin_dir());
+  uint64_t bytes = pod_egress_bytes(agent, "client");
+  ASSERT_GT(bytes, 300'000u);
+  State before = datapath_state(layout);
+  ASSERT_GT(before.flows, 0u);
+  ASSERT_EQ(before.records, 2u);
+
+  // Every flow is closed and past a TTL of 0: a reconcile that goes on expires them all.
+  ReconcileOptions expire_all{state_dir_for(pin_dir()), "", 0, 0};
+  struct Case {
+    const char* broken;
+    const char* step;
+  } cases[] = {{"pods", "collect"}, {"accounts", "sweep"}, {"flows", "expire"}, {"pod_stats", "sweep"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.broken);
+    auto attachments = PodAttachments::open(layout);
+    ASSERT_TRUE(attachments);
+    auto& maps = attachments->maps();
+    std::string broken = c.broken;
+    if (broken == "pods") maps.pods = failing_map<PodMap>(layout);
+    if (broken == "accounts") maps.accounts = failing_map<PodAccountMap>(layout);
+    if (broken == "pod_stats") maps.pod_stats = failing_map<PodStatsMap>(layout);
+    if (broken == "flows") maps.flows.v4 = failing_map<Flow4Map>(layout);
+    ReconcileReport report = reconcile(layout, attachments.value(), expire_all);
+    EXPECT_NE(std::find(report.failed_steps.begin(), report.failed_steps.end(), c.step),
+              report.failed_steps.end());
+    State after = datapath_state(layout);
+    EXPECT_EQ(after.records, before.records);
+    EXPECT_EQ(after.accounts, before.accounts);
+    EXPECT_EQ(after.podstats, before.podstats);
+    // A failed sweep of event counters still lets flows expire: their counts go to accounts.
+    if (broken != "pod_stats") {
+      EXPECT_EQ(after.flows, before.flows);
+    }
+    EXPECT_GE(pod_egress_bytes(agent, "client"), bytes);
+  }
+
+  // With nothing broken the flows expire, and their counts stay with the pod.
+  auto attachments = PodAttachments::open(layout);
+  ASSERT_TRUE(attachments);
+  ReconcileReport report = reconcile(layout, attachments.value(), expire_all);
+  EXPECT_TRUE(report.failed_steps.empty());
+  EXPECT_EQ(datapath_state(layout).flows, 0u);
+  EXPECT_GE(pod_egress_bytes(agent, "client"), bytes);
+}
+
+}  // namespace
+}  // namespace tcpulse::test
