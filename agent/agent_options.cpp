@@ -39,6 +39,8 @@ std::string usage() {
          "                     [--state-dir DIR] [--cni-cache-dir DIR] [--reconcile-interval S]\n"
          "                     [--closed-flow-ttl S] [--idle-flow-ttl S]\n"
          "                     [--http-max-connections N] [--http-timeout S]\n"
+         "                     [--rtt-sample-interval MS] [--rtt-sample-expiry S]\n"
+         "                     [--reorder-window US]\n"
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
@@ -53,6 +55,11 @@ std::string usage() {
          "  --http-max-connections N  HTTP clients at once, 1..4096 (default 64); at the cap a\n"
          "                      new client replaces the one waiting longest for a request\n"
          "  --http-timeout S    seconds to send a request head, and idle keep-alive, 1..300 (default 5)\n"
+         "  --rtt-sample-interval MS  a connection starts at most one RTT sample per MS,\n"
+         "                      1..60000 (default 10)\n"
+         "  --rtt-sample-expiry S     an unanswered RTT sample is dropped after S, 1..3600 (default 10)\n"
+         "  --reorder-window US  a gap filled within US (or half the RTT, if longer) is reordering,\n"
+         "                      not loss, 1..1000000 (default 1000)\n"
          "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
          "  --ready-file FILE   write the bound address here once serving\n";
 }
@@ -111,6 +118,15 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
     } else if (flag == "--http-timeout") {
       if (!take_value() || !parse_number<uint32_t>(value, opts.http_timeout_s, 1, 300))
         return UsageError{"--http-timeout wants seconds from 1 to 300, got '" + value + "'"};
+    } else if (flag == "--rtt-sample-interval") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.rtt_sample_interval_ms, 1, 60000))
+        return UsageError{"--rtt-sample-interval wants milliseconds from 1 to 60000, got '" + value + "'"};
+    } else if (flag == "--rtt-sample-expiry") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.rtt_sample_expiry_s, 1, 3600))
+        return UsageError{"--rtt-sample-expiry wants seconds from 1 to 3600, got '" + value + "'"};
+    } else if (flag == "--reorder-window") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.reorder_window_us, 1, 1000000))
+        return UsageError{"--reorder-window wants microseconds from 1 to 1000000, got '" + value + "'"};
     } else if (flag == "--ready-file") {
       if (!take_value() || value.empty()) return UsageError{"--ready-file wants a path"};
       opts.ready_file = value;

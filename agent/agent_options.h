@@ -10,6 +10,7 @@
 #include "agent/cni_cache.h"
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pin_layout.h"
+#include "tcpulse/abi.h"
 
 namespace tcpulse::agent {
 
@@ -39,6 +40,10 @@ struct AgentOptions {
   uint32_t http_max_connections = 64;
   // Seconds a client has to send a whole request head, and to stay idle between requests.
   uint32_t http_timeout_s = 5;
+  // The datapath's tunables (tcpulse_datapath_config in abi.h), in the flags' units.
+  uint32_t rtt_sample_interval_ms = TCPULSE_RTT_SAMPLE_INTERVAL_NS_DEFAULT / 1'000'000;
+  uint32_t rtt_sample_expiry_s = TCPULSE_RTT_SAMPLE_EXPIRY_NS_DEFAULT / 1'000'000'000;
+  uint32_t reorder_window_us = TCPULSE_REORDER_WINDOW_NS_DEFAULT / 1'000;
 };
 
 struct UsageError {

@@ -131,12 +131,12 @@ void refresh_programs(const PinLayout& layout, PodAttachments& attachments, Upgr
       auto link = read_pinned_link(pin);
       Result<void> done = success();
       if (link && link.value()) {  // tcx
-        if (link.value()->ifindex == 0 || same_program_code(link.value()->prog_id, current))
+        if (link.value()->ifindex == 0 || same_program(link.value()->prog_id, current))
           continue;
         done = update_link_program(pin, prog->get());
       } else {  // clsact, or not attached at this hook
         auto filter = clsact_program(ifindex, hook, layout.clsact_handle());
-        if (!filter || !filter.value() || same_program_code(*filter.value(), current)) continue;
+        if (!filter || !filter.value() || same_program(*filter.value(), current)) continue;
         auto mode = attach_program(prog->get(), ifindex, hook, pin, AttachMode::Clsact,
                                    TcxPosition::First, layout.clsact_handle());
         if (!mode) done = mode.error();

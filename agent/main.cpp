@@ -151,7 +151,12 @@ int main(int argc, char** argv) {
     if (level == LibbpfLevel::Warn) log("libbpf: " + line);
   });
 
-  auto datapath = LoadedDatapath::load_and_pin(layout, {opts.flows_max});
+  LoadedDatapath::Options load_options;
+  load_options.flows_max = opts.flows_max;
+  load_options.config.rtt_sample_interval_ns = opts.rtt_sample_interval_ms * 1'000'000ULL;
+  load_options.config.rtt_sample_expiry_ns = opts.rtt_sample_expiry_s * 1'000'000'000ULL;
+  load_options.config.reorder_window_ns = opts.reorder_window_us * 1'000ULL;
+  auto datapath = LoadedDatapath::load_and_pin(layout, load_options);
   if (!datapath) {
     log("cannot load the datapath: " + datapath.error().describe());
     return 1;

@@ -17,16 +17,14 @@
 #include "parse.bpf.h"
 #include "pod.bpf.h"
 
-/* An RTT sample not echoed within this long is dropped, so a lost echo never blocks sampling. */
-#define RTT_SAMPLE_EXPIRY_NS (10ULL * 1000 * 1000 * 1000)
-/* A flow starts at most one RTT sample per this long (pping's rate limit; its default is 100 ms).
- * Without it a busy flow started one per tick of its TCP timestamps, 1,000 a second, and under
- * request/response load the samples cost each packet ~90 ns on average (docs/performance.md):
- * each moves the ingress line between the two CPUs and updates the pod's histogram. 100 samples
- * a second per flow still fill the pod's histogram. */
-#define RTT_SAMPLE_INTERVAL_NS (10ULL * 1000 * 1000)
-/* Without an RTT estimate, a gap filled faster than this is taken as reordering. */
-#define DEFAULT_REORDER_WINDOW_NS (1000ULL * 1000)
+/* The tunables (see struct tcpulse_datapath_config): set by the agent before load; read-only
+ * data, so the verifier sees constants. Read only where a sample starts or a gap closes, never
+ * on every packet. */
+const volatile struct tcpulse_datapath_config tcpulse_config = {
+	.rtt_sample_interval_ns = TCPULSE_RTT_SAMPLE_INTERVAL_NS_DEFAULT,
+	.rtt_sample_expiry_ns = TCPULSE_RTT_SAMPLE_EXPIRY_NS_DEFAULT,
+	.reorder_window_ns = TCPULSE_REORDER_WINDOW_NS_DEFAULT,
+};
 
 /* Sequence-space comparisons, correct across wraparound. */
 static __always_inline int seq_before(__u32 a, __u32 b)
@@ -126,7 +124,7 @@ static __always_inline void track_handshake(const struct packet *pkt,
 /* pping's passive RTT: the first segment leaving the pod with a new TSval starts a sample (pure
  * ACKs do not: their timing depends on the pod's delayed-ACK logic); the first segment coming
  * back whose TSecr echoes it ends the sample. One sample outstanding per flow, and one started
- * per RTT_SAMPLE_INTERVAL_NS at most: nothing to expire but a slot. ts_moved: the segment's TSval
+ * per tcpulse_config.rtt_sample_interval_ns at most: nothing to expire but a slot. ts_moved: the segment's TSval
  * differs from the last one this direction carried (stamp_direction). */
 static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_flow_stats *flow,
 				      struct pod_ref *pod, int dir, __u32 payload, int ts_moved)
@@ -145,9 +143,9 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 		if (!(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
 			return;
 		now = tcpulse_now_ns();
-		if (out->ts_sent_ns && now - out->ts_sent_ns < RTT_SAMPLE_INTERVAL_NS)
+		if (out->ts_sent_ns && now - out->ts_sent_ns < tcpulse_config.rtt_sample_interval_ns)
 			return;
-		if (in->ts_sent_ns && now - in->ts_sent_ns < RTT_SAMPLE_EXPIRY_NS)
+		if (in->ts_sent_ns && now - in->ts_sent_ns < tcpulse_config.rtt_sample_expiry_ns)
 			return;
 		in->tsval_sent = pkt->opts.tsval;
 		in->ts_sent_ns = now;
@@ -171,8 +169,9 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 static __always_inline __u64 reorder_window(const struct tcpulse_flow_stats *flow)
 {
 	__u64 half_rtt = flow->rtt_count ? flow->rtt_min_ns / 2 : flow->handshake_rtt_ns / 2;
+	__u64 window = tcpulse_config.reorder_window_ns;
 
-	return half_rtt > DEFAULT_REORDER_WINDOW_NS ? half_rtt : DEFAULT_REORDER_WINDOW_NS;
+	return half_rtt > window ? half_rtt : window;
 }
 
 /* Whether a segment filling the hole is a resend rather than a late original. With timestamps

@@ -30,6 +30,10 @@ Result<std::unique_ptr<LoadedDatapath>> LoadedDatapath::load_and_pin(const PinLa
   if (int ret = bpf_map__set_max_entries(skel->maps.tcpulse_flowtab, slots); ret < 0)
     return libbpf_error(ret, "size the flow table");
   skel->rodata->tcpulse_flowtab_mask = slots - 1;
+  // Field by field: the skeleton declares the rodata member const volatile.
+  skel->rodata->tcpulse_config.rtt_sample_interval_ns = options.config.rtt_sample_interval_ns;
+  skel->rodata->tcpulse_config.rtt_sample_expiry_ns = options.config.rtt_sample_expiry_ns;
+  skel->rodata->tcpulse_config.reorder_window_ns = options.config.reorder_window_ns;
   for (bpf_map* overflow : {skel->maps.tcpulse_flows4, skel->maps.tcpulse_flows6})
     if (int ret = bpf_map__set_max_entries(overflow, slots / 2); ret < 0)
       return libbpf_error(ret, "size the flow table's overflow");

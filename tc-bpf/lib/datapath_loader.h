@@ -8,6 +8,7 @@
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/result.h"
 #include "tc-bpf/lib/tc_hook.h"
+#include "tcpulse/abi.h"
 
 struct tcpulse_bpf;
 
@@ -22,6 +23,10 @@ class LoadedDatapath {
     // The flow table's slots (rounded up to a power of two); each family's overflow hash, which takes the
     // flows whose slot is taken, holds half as many.
     uint32_t flows_max = TCPULSE_FLOWS_MAX_DEFAULT;
+    // The datapath's tunables (tcpulse_datapath_config in abi.h).
+    tcpulse_datapath_config config = {TCPULSE_RTT_SAMPLE_INTERVAL_NS_DEFAULT,
+                                      TCPULSE_RTT_SAMPLE_EXPIRY_NS_DEFAULT,
+                                      TCPULSE_REORDER_WINDOW_NS_DEFAULT};
   };
 
   // Loads the programs. Maps already pinned under layout are reused (counters continue), missing

@@ -3,8 +3,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 #include "tc-bpf/lib/bpffs.h"
 #include "tc-bpf/lib/unique_fd.h"
@@ -194,21 +197,47 @@ bool is_tcpulse_prog(uint32_t prog_id) {
   return prog_id != 0 && prog_name_of(prog_id).rfind("tcpulse_", 0) == 0;
 }
 
-bool same_program_code(uint32_t prog_id_a, uint32_t prog_id_b) {
+namespace {
+
+struct ProgramIdentity {
+  std::array<__u8, BPF_TAG_SIZE> tag{};
+  std::vector<uint8_t> rodata;  // the value of its .rodata map, if it has one
+};
+
+std::optional<ProgramIdentity> identity_of(uint32_t prog_id) {
+  int fd = bpf_prog_get_fd_by_id(prog_id);
+  if (fd < 0) return std::nullopt;
+  UniqueFd owned(fd);
+  std::array<__u32, 64> map_ids{};
+  bpf_prog_info info{};
+  info.nr_map_ids = map_ids.size();
+  info.map_ids = reinterpret_cast<__u64>(map_ids.data());
+  __u32 len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return std::nullopt;
+  ProgramIdentity id;
+  memcpy(id.tag.data(), info.tag, id.tag.size());
+  for (__u32 i = 0; i < std::min<__u32>(info.nr_map_ids, map_ids.size()); i++) {
+    int map_fd = bpf_map_get_fd_by_id(map_ids[i]);
+    if (map_fd < 0) continue;
+    UniqueFd map(map_fd);
+    bpf_map_info map_info{};
+    __u32 map_len = sizeof(map_info);
+    if (bpf_obj_get_info_by_fd(map_fd, &map_info, &map_len) != 0) continue;
+    std::string_view name(map_info.name, strnlen(map_info.name, sizeof(map_info.name)));
+    if (name.size() < 7 || name.substr(name.size() - 7) != ".rodata") continue;
+    id.rodata.resize(map_info.value_size);
+    __u32 key = 0;
+    if (bpf_map_lookup_elem(map_fd, &key, id.rodata.data()) != 0) return std::nullopt;
+  }
+  return id;
+}
+
+}  // namespace
+
+bool same_program(uint32_t prog_id_a, uint32_t prog_id_b) {
   if (prog_id_a == prog_id_b) return true;
-  auto tag = [](uint32_t id) -> std::optional<std::array<__u8, BPF_TAG_SIZE>> {
-    int fd = bpf_prog_get_fd_by_id(id);
-    if (fd < 0) return std::nullopt;
-    UniqueFd owned(fd);
-    bpf_prog_info info{};
-    __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return std::nullopt;
-    std::array<__u8, BPF_TAG_SIZE> t;
-    memcpy(t.data(), info.tag, t.size());
-    return t;
-  };
-  auto a = tag(prog_id_a), b = tag(prog_id_b);
-  return a && b && *a == *b;
+  auto a = identity_of(prog_id_a), b = identity_of(prog_id_b);
+  return a && b && a->tag == b->tag && a->rodata == b->rodata;
 }
 
 }  // namespace tcpulse

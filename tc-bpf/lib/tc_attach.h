@@ -63,8 +63,9 @@ uint32_t prog_id_of(int prog_fd);
 std::string prog_name_of(uint32_t prog_id);
 // Whether a program id belongs to the tcpulse datapath (by its name).
 bool is_tcpulse_prog(uint32_t prog_id);
-// Whether two programs are the same code: the kernel's tag hashes the instructions, with map
-// references left out, so two loads of one build are the same and two builds that differ are not.
-bool same_program_code(uint32_t prog_id_a, uint32_t prog_id_b);
+// Whether two programs are the same: the same code (the kernel's tag hashes the instructions,
+// with map references left out, so two loads of one build are the same and two builds that
+// differ are not) and the same read-only data (the tunables the agent set at load).
+bool same_program(uint32_t prog_id_a, uint32_t prog_id_b);
 
 }  // namespace tcpulse

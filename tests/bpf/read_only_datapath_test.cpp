@@ -10,6 +10,7 @@
 #include <cstring>
 #include <set>
 
+#include "tcpulse/abi.h"  // the skeleton names its types but does not include them
 #include "tcpulse/tcpulse.skel.h"
 #include "tests/support/privileges.h"
 

@@ -169,6 +169,23 @@ TEST_P(TcpHealth, RttSamplesStartAtMostOncePerTenMilliseconds) {
   EXPECT_EQ(f.rtt_max_ns, 700 * US);
 }
 
+// The interval is a load-time setting (--rtt-sample-interval): at 50 ms, samples 20 ms apart are
+// taken every third time.
+TEST_P(TcpHealth, TheRttSampleIntervalIsSetAtLoad) {
+  tcpulse_datapath_config config{50'000 * US, TCPULSE_RTT_SAMPLE_EXPIRY_NS_DEFAULT,
+                                 TCPULSE_REORDER_WINDOW_NS_DEFAULT};
+  dut_.emplace(GetParam(), config);
+  ASSERT_TRUE(dut_->loaded());
+  Conn c;
+  client_handshake(c, 0, 100 * US);  // the SYN's sample starts at 0
+  for (uint32_t i = 0; i < 6; i++) {
+    uint64_t t = (60'000 + 20'000 * i) * US;  // 60, 80, 100, 120, 140, 160 ms
+    at(t, E, c.out().seq(1001 + 100 * i).ack(5001).timestamps(100 + i, 500 + i).payload(100));
+    at(t + 200 * US, I, c.in().seq(5001).ack(1101 + 100 * i).timestamps(600 + i, 100 + i));
+  }
+  EXPECT_EQ(flow(c).rtt_count, 3u);  // the SYN's, at 60 ms and at 120 ms
+}
+
 // Only a new TSval starts a sample: a FIN (or SYN) carrying the TSval of the segment before it
 // would be timed from its own send, but the echo answers the earlier one.
 TEST_P(TcpHealth, FinWithTheLastTsvalStartsNoSample) {

@@ -484,6 +484,26 @@ TEST_F(PodTraffic, ARestartedAgentSwitchesPodsToItsPrograms) {
 // An upgrade across an ABI change: the older datapath (here the same objects, pinned in another
 // ABI directory) still runs on its pods. The new agent moves them to its own datapath and
 // removes the old one, so no pod runs two versions' programs and no old map stays pinned.
+// The tunables are read-only data of the programs: an agent restarted with other values switches
+// the pods to programs that have them; one restarted with the same values changes nothing.
+TEST_F(PodTraffic, ARestartWithOtherTunablesSwitchesThePodsAndOneWithTheSameDoesNot) {
+  std::optional<AgentProcess> agent;
+  agent.emplace(unique_pin_dir(), /*cleanup_on_exit=*/false);
+  agent->wait_ready();
+  TestNode node(unique_pin_dir());
+  node.add_pod("a");
+  agent.reset();
+  agent.emplace(unique_pin_dir(), /*cleanup_on_exit=*/false);
+  agent->wait_ready();
+  EXPECT_EQ(agent->log().find("switched"), std::string::npos) << agent->log();
+  agent.reset();
+  agent.emplace(unique_pin_dir(), /*cleanup_on_exit=*/true,
+                std::vector<std::string>{"--rtt-sample-interval", "50"});
+  agent->wait_ready();
+  EXPECT_NE(agent->log().find("switched 2 pod hook(s)"), std::string::npos) << agent->log();
+  node.del_pod("a");
+}
+
 TEST_F(PodTraffic, AnUpgradeMovesPodsOffTheOlderDatapath) {
   TestNode node(unique_pin_dir(), "{}", "1.0.0", /*chain_tcpulse=*/false);
   const TestPod a = node.add_pod("a", "upgraded");

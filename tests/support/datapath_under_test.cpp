@@ -17,7 +17,8 @@ std::string to_string(HeaderAccess access) {
   return access == HeaderAccess::kInPlace ? "InPlace" : "Copied";
 }
 
-DatapathUnderTest::DatapathUnderTest(HeaderAccess access) {
+DatapathUnderTest::DatapathUnderTest(HeaderAccess access,
+                                     const std::optional<tcpulse_datapath_config>& config) {
   tcpulse_test_bpf* skel = tcpulse_test_bpf__open();
   if (!skel) {
     ADD_FAILURE() << "open the test skeleton: " << strerror(errno);
@@ -26,6 +27,11 @@ DatapathUnderTest::DatapathUnderTest(HeaderAccess access) {
   // Private maps: tests never touch pins.
   bpf_map* map;
   bpf_object__for_each_map(map, skel->obj) bpf_map__set_pin_path(map, nullptr);
+  if (config) {
+    skel->rodata->tcpulse_config.rtt_sample_interval_ns = config->rtt_sample_interval_ns;
+    skel->rodata->tcpulse_config.rtt_sample_expiry_ns = config->rtt_sample_expiry_ns;
+    skel->rodata->tcpulse_config.reorder_window_ns = config->reorder_window_ns;
+  }
   if (int err = tcpulse_test_bpf__load(skel); err) {
     ADD_FAILURE() << "load the test datapath: " << strerror(-err);
     tcpulse_test_bpf__destroy(skel);

@@ -26,8 +26,10 @@ std::string to_string(HeaderAccess access);
 
 class DatapathUnderTest {
  public:
-  // Loads; check loaded() (GTest assertions report why not).
-  explicit DatapathUnderTest(HeaderAccess access = HeaderAccess::kInPlace);
+  // Loads, with the datapath's default tunables unless given others; check loaded() (GTest
+  // assertions report why not).
+  explicit DatapathUnderTest(HeaderAccess access = HeaderAccess::kInPlace,
+                             const std::optional<tcpulse_datapath_config>& config = std::nullopt);
   ~DatapathUnderTest();
   DatapathUnderTest(const DatapathUnderTest&) = delete;
   DatapathUnderTest& operator=(const DatapathUnderTest&) = delete;

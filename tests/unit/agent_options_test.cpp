@@ -15,6 +15,12 @@ TEST(AgentOptions, Defaults) {
   EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/tcpulse");
   EXPECT_FALSE(o.cleanup_on_exit);
   EXPECT_EQ(o.idle_flow_ttl_s, 3600u);
+  EXPECT_EQ(o.http_max_connections, 64u);
+  EXPECT_EQ(o.http_timeout_s, 5u);
+  // The datapath's own defaults (abi.h), in the flags' units.
+  EXPECT_EQ(o.rtt_sample_interval_ms * 1'000'000ULL, TCPULSE_RTT_SAMPLE_INTERVAL_NS_DEFAULT);
+  EXPECT_EQ(o.rtt_sample_expiry_s * 1'000'000'000ULL, TCPULSE_RTT_SAMPLE_EXPIRY_NS_DEFAULT);
+  EXPECT_EQ(o.reorder_window_us * 1'000ULL, TCPULSE_REORDER_WINDOW_NS_DEFAULT);
 }
 
 TEST(AgentOptions, ParsesEveryFlag) {
@@ -22,7 +28,10 @@ TEST(AgentOptions, ParsesEveryFlag) {
                                          "--flows-max", "2048", "--cleanup-on-exit",
                                          "--ready-file", "/tmp/r", "--state-dir", "/run/x",
                                          "--reconcile-interval=3", "--cni-cache-dir=",
-                                         "--closed-flow-ttl", "0", "--idle-flow-ttl=90"}));
+                                         "--closed-flow-ttl", "0", "--idle-flow-ttl=90",
+                                         "--http-max-connections", "8", "--http-timeout=2",
+                                         "--rtt-sample-interval", "100", "--rtt-sample-expiry=30",
+                                         "--reorder-window", "500"}));
   EXPECT_EQ(o.listen_host, "::1");
   EXPECT_EQ(o.listen_port, 9100);
   EXPECT_EQ(o.pin_dir, "/sys/fs/bpf/t");
@@ -34,6 +43,11 @@ TEST(AgentOptions, ParsesEveryFlag) {
   EXPECT_TRUE(o.cni_cache_dir.empty());
   EXPECT_EQ(o.closed_flow_ttl_s, 0u);
   EXPECT_EQ(o.idle_flow_ttl_s, 90u);
+  EXPECT_EQ(o.http_max_connections, 8u);
+  EXPECT_EQ(o.http_timeout_s, 2u);
+  EXPECT_EQ(o.rtt_sample_interval_ms, 100u);
+  EXPECT_EQ(o.rtt_sample_expiry_s, 30u);
+  EXPECT_EQ(o.reorder_window_us, 500u);
 }
 
 TEST(AgentOptions, BadFlagsHaveAMessage) {
@@ -42,7 +56,10 @@ TEST(AgentOptions, BadFlagsHaveAMessage) {
            {"--listen"}, {"--pin-dir", "relative"}, {"--flows-max", "10"},
            {"--flows-max", "12abc"}, {"--frobnicate"}, {"extra"}, {"--state-dir", "x"},
            {"--reconcile-interval", "0"}, {"--closed-flow-ttl", "-1"},
-           {"--idle-flow-ttl", "0"}, {"--idle-flow-ttl", "604801"}}) {
+           {"--idle-flow-ttl", "0"}, {"--idle-flow-ttl", "604801"},
+           {"--http-max-connections", "0"}, {"--http-timeout", "301"},
+           {"--rtt-sample-interval", "0"}, {"--rtt-sample-expiry", "3601"},
+           {"--reorder-window", "1000001"}, {"--http-timeout"}}) {
     auto r = parse(args);
     ASSERT_TRUE(std::holds_alternative<UsageError>(r)) << args[0];
     EXPECT_FALSE(std::get<UsageError>(r).message.empty()) << args[0];

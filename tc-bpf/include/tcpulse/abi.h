@@ -351,6 +351,24 @@ struct tcpulse_pod_account {
 	struct tcpulse_traffic flow_base[TCPULSE_DIR_COUNT]; /* what its expired flows counted */
 };
 
+/* The datapath's tunables: read-only data (tcpulse_config) that the agent sets from its flags
+ * before load, so that an operator changes them without a rebuild. Defaults below, written once
+ * for both sides. */
+struct tcpulse_datapath_config {
+	/* A flow starts at most one RTT sample per this long (pping's rate limit; its default is
+	 * 100 ms). Without it a busy flow started one per tick of its TCP timestamps, and under
+	 * request/response load the samples cost each packet ~90 ns (docs/performance.md). */
+	__u64 rtt_sample_interval_ns;
+	/* An RTT sample not echoed within this long is dropped: a lost echo never blocks sampling. */
+	__u64 rtt_sample_expiry_ns;
+	/* Without an RTT estimate, a gap filled faster than this is reordering, not loss; with one,
+	 * half the flow's minimum RTT if longer. */
+	__u64 reorder_window_ns;
+};
+#define TCPULSE_RTT_SAMPLE_INTERVAL_NS_DEFAULT (10ULL * 1000 * 1000)
+#define TCPULSE_RTT_SAMPLE_EXPIRY_NS_DEFAULT (10ULL * 1000 * 1000 * 1000)
+#define TCPULSE_REORDER_WINDOW_NS_DEFAULT (1000ULL * 1000)
+
 /* Map sizing defaults; the agent may override max_entries before load. The flow table's slots
  * are a power of two; each family's overflow hash (collisions only) holds half as many flows. */
 #define TCPULSE_FLOWS_MAX_DEFAULT 65536
@@ -379,5 +397,6 @@ TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_flow_stats) == 320, "flow stats: five c
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_stats) == 608, "pod stats layout");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_info) == 664, "pod info layout");
 TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_pod_account) == 72, "pod account layout");
+TCPULSE_ABI_ASSERT(sizeof(struct tcpulse_datapath_config) == 24, "datapath config layout");
 
 #endif /* TCPULSE_ABI_H */
