@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "tcpulse/abi.h"
-#include "tests/support/datapath_under_test.h"
+#include "tests/support/datapath_fixture.h"
 #include "tests/support/packet_builder.h"
 #include "tests/support/privileges.h"
 
@@ -16,28 +16,13 @@ namespace {
 constexpr int kTcActUnspec = -1;
 
 // Every case runs twice: headers read in place, and from copies.
-class Datapath : public ::testing::TestWithParam<HeaderAccess> {
+class Datapath : public ParamDatapathFixture {
  protected:
-  void SetUp() override {
-    TCPULSE_SKIP_UNLESS(bpf_unavailable());
-    dut_.emplace(GetParam());
-    ASSERT_TRUE(dut_->loaded());
-  }
-
-  int run(int direction, const std::vector<uint8_t>& frame, uint32_t gso_segs = 0) {
-    return dut_->run(direction, frame, gso_segs);
-  }
   FlowKey key(int family, const std::string& local, uint16_t lport,
                        const std::string& remote, uint16_t rport) {
     return tcp_flow_key(family == AF_INET6, local, lport, remote, rport);
   }
-  std::optional<tcpulse_flow_stats> flow(const FlowKey& k) { return dut_->flow(k); }
-  size_t flow_count() { return dut_->flow_count(); }
-  tcpulse_pod_stats pod_stats() { return dut_->pod(); }
-  uint64_t errors(int reason) { return dut_->errors(reason); }
-  void set_time(uint64_t ns) { dut_->set_time(ns); }
-
-  std::optional<DatapathUnderTest> dut_;
+  tcpulse_pod_stats pod_stats() { return pod(); }
 };
 
 TEST_P(Datapath, Ipv4ConnectionBothDirectionsInOneFlow) {

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "tcpulse/abi.h"
-#include "tests/support/datapath_under_test.h"
+#include "tests/support/datapath_fixture.h"
 #include "tests/support/packet_builder.h"
 #include "tests/support/privileges.h"
 
@@ -22,12 +22,11 @@ namespace {
 const std::string kPod = "10.1.0.5", kPeer = "10.1.0.9";
 const std::string kPod6 = "fd00::5", kPeer6 = "fd00::9";
 
-class FlowTable : public ::testing::Test {
+class FlowTable : public DatapathFixture {
  protected:
   void SetUp() override {
-    TCPULSE_SKIP_UNLESS(bpf_unavailable());
-    dut_.emplace();
-    ASSERT_TRUE(dut_->loaded());
+    DatapathFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     tables_ = dut_->flow_tables();
     ASSERT_GT(tables_.slots.size(), 0u);
   }
@@ -97,7 +96,6 @@ class FlowTable : public ::testing::Test {
     return n;
   }
 
-  std::optional<DatapathUnderTest> dut_;
   FlowTables tables_;
 };
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tcpulse/abi.h"
-#include "tests/support/datapath_under_test.h"
+#include "tests/support/datapath_fixture.h"
 #include "tests/support/packet_builder.h"
 #include "tests/support/privileges.h"
 
@@ -34,13 +34,8 @@ struct Conn {
 };
 
 // Every case runs twice: headers read in place, and from copies.
-class TcpHealth : public ::testing::TestWithParam<HeaderAccess> {
+class TcpHealth : public ParamDatapathFixture {
  protected:
-  void SetUp() override {
-    TCPULSE_SKIP_UNLESS(bpf_unavailable());
-    dut_.emplace(GetParam());
-    ASSERT_TRUE(dut_->loaded());
-  }
 
   // Sends one segment through the program for `dir` at time `at_ns` (+1 s: the monotonic clock is
   // never 0 on a real system, and the datapath uses 0 as "no sample outstanding").
@@ -53,8 +48,6 @@ class TcpHealth : public ::testing::TestWithParam<HeaderAccess> {
     EXPECT_TRUE(f) << "no flow";
     return f.value_or(tcpulse_flow_stats{});
   }
-  tcpulse_pod_stats pod() { return dut_->pod(); }
-  uint64_t errors(int reason) { return dut_->errors(reason); }
 
   // The client-side handshake: SYN at t, SYN/ACK at t + rtt, ACK right after. Sequence numbers
   // start at pod_isn / peer_isn, so data starts at pod_isn + 1 and peer_isn + 1.
@@ -64,8 +57,6 @@ class TcpHealth : public ::testing::TestWithParam<HeaderAccess> {
     at(t + rtt, I, c.in().flags(SYN).seq(peer_isn).ack(pod_isn + 1).timestamps(500, 10).window_scale(9));
     at(t + rtt + 1 * US, E, c.out().seq(pod_isn + 1).ack(peer_isn + 1).timestamps(11, 500));
   }
-
-  std::optional<DatapathUnderTest> dut_;
 };
 
 int bucket_of(uint64_t ns) {  // the histogram bucket the ABI defines, computed independently
@@ -174,8 +165,7 @@ TEST_P(TcpHealth, RttSamplesStartAtMostOncePerTenMilliseconds) {
 TEST_P(TcpHealth, TheRttSampleIntervalIsSetAtLoad) {
   tcpulse_datapath_config config{50'000 * US, TCPULSE_RTT_SAMPLE_EXPIRY_NS_DEFAULT,
                                  TCPULSE_REORDER_WINDOW_NS_DEFAULT};
-  dut_.emplace(GetParam(), config);
-  ASSERT_TRUE(dut_->loaded());
+  reload(config);
   Conn c;
   client_handshake(c, 0, 100 * US);  // the SYN's sample starts at 0
   for (uint32_t i = 0; i < 6; i++) {

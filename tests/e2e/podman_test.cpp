@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tc-bpf/lib/pin_layout.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
 #include "tests/support/eventually.h"
@@ -84,7 +85,7 @@ TEST(Podman, ContainersAreMonitoredUnderTheirNamesAndDetachedOnRemoval) {
   if (access("/usr/bin/podman", X_OK) != 0 || access("/bin/busybox", X_OK) != 0)
     GTEST_SKIP() << "SKIPPED: podman or busybox-static missing (hack/deps.sh installs them)";
 
-  fs::path pin_dir = "/sys/fs/bpf/tcpulse-e2e-" + std::to_string(getpid());
+  fs::path pin_dir = test_pin_dir("e2e");
   AgentProcess agent(pin_dir);
   agent.wait_ready();
   Podman podman;

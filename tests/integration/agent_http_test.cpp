@@ -9,6 +9,7 @@
 #include "tc-bpf/lib/host_veth.h"
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pod_identity.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
 #include "tests/support/eventually.h"
@@ -20,7 +21,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::filesystem::path pin_dir() { return "/sys/fs/bpf/tcpulse-http-" + std::to_string(getpid()); }
+std::filesystem::path pin_dir() { return test_pin_dir("http"); }
 
 std::filesystem::path abuse_binary() { return TCPULSE_BIN_DIR "/http-abuse"; }
 

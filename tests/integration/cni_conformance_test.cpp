@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tc-bpf/lib/pin_layout.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
 #include "tests/support/privileges.h"
@@ -17,7 +18,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::filesystem::path pin_dir() { return "/sys/fs/bpf/tcpulse-conf-" + std::to_string(getpid()); }
+std::filesystem::path pin_dir() { return test_pin_dir("conf"); }
 
 class CniConformance : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 
 #include "tc-bpf/lib/datapath_maps.h"
 #include "tc-bpf/lib/tc_attach.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/eventually.h"
 #include "tests/support/privileges.h"
@@ -26,7 +27,7 @@ using json = nlohmann::json;
 constexpr int kPods = 200;
 constexpr int kInFlight = 16;
 
-std::filesystem::path pin_dir() { return "/sys/fs/bpf/tcpulse-conc-" + std::to_string(getpid()); }
+std::filesystem::path pin_dir() { return test_pin_dir("conc"); }
 
 
 // Runs fn(i) for i in [0, n) on kInFlight threads.

@@ -11,6 +11,7 @@
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/pod_attachment.h"
 #include "agent/reconciler.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/privileges.h"
 #include "tests/support/tcp_transfer.h"
@@ -21,7 +22,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::filesystem::path pin_dir() { return "/sys/fs/bpf/tcpulse-walk-" + std::to_string(getpid()); }
+std::filesystem::path pin_dir() { return test_pin_dir("walk"); }
 
 uint64_t pod_egress_bytes(const AgentProcess& agent, const std::string& name) {
   for (const auto& p : json::parse(agent.get("/pods")))

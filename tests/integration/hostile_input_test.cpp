@@ -8,6 +8,7 @@
 
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/utf8_text.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
 #include "tests/support/eventually.h"
@@ -20,7 +21,7 @@ namespace {
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-fs::path pin_dir() { return "/sys/fs/bpf/tcpulse-hostile-" + std::to_string(getpid()); }
+fs::path pin_dir() { return test_pin_dir("hostile"); }
 
 class HostileInput : public ::testing::Test {
  protected:

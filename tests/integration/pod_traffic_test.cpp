@@ -32,6 +32,7 @@
 #include "tests/support/privileges.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/tcp_transfer.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/test_node.h"
 
 namespace tcpulse::test {
@@ -39,9 +40,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::filesystem::path unique_pin_dir() {
-  return "/sys/fs/bpf/tcpulse-test-" + std::to_string(getpid());
-}
+std::filesystem::path unique_pin_dir() { return test_pin_dir("test"); }
 
 // Every tcx link on the system whose program is a tcpulse program.
 int tcpulse_tcx_links() {

@@ -28,7 +28,9 @@
 
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/unique_fd.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/command.h"
 #include "tests/support/eventually.h"
 #include "tests/support/privileges.h"
@@ -45,24 +47,14 @@ using json = nlohmann::json;
 class Background {
  public:
   explicit Background(const std::vector<std::string>& argv, const std::filesystem::path& out) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlives the test process
-      int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
+    UniqueFd fd(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    ChildOptions options;
+    options.stdout_fd = options.stderr_fd = fd.get();
+    pid_ = spawn_child(argv, options);
   }
   ~Background() { stop(); }
   void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
+    stop_child(pid_);
     pid_ = -1;
   }
 
@@ -81,7 +73,7 @@ class Accuracy : public ::testing::Test {
  protected:
   void SetUp() override {
     TCPULSE_SKIP_UNLESS(node_unavailable());
-    pin_dir_ = "/sys/fs/bpf/tcpulse-acc-" + std::to_string(getpid());
+    pin_dir_ = test_pin_dir("acc");
     agent_ = std::make_unique<AgentProcess>(pin_dir_);
     agent_->wait_ready();
     node_ = std::make_unique<TestNode>(pin_dir_);

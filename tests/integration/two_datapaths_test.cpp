@@ -11,6 +11,7 @@
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/pod_attachment.h"
 #include "tc-bpf/lib/pod_identity.h"
+#include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/privileges.h"
 #include "tests/support/tcp_transfer.h"
@@ -22,7 +23,7 @@ namespace {
 using json = nlohmann::json;
 
 std::filesystem::path pin_base(const char* which) {
-  return "/sys/fs/bpf/tcpulse-two-" + std::string(which) + "-" + std::to_string(getpid());
+  return test_pin_dir("two-" + std::string(which));
 }
 
 uint64_t pod_bytes(const AgentProcess& agent, const std::string& container_id, const char* dir) {

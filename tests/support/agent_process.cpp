@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tc-bpf/lib/unique_fd.h"
+#include "tests/support/child_process.h"
 #include "tests/support/http_get.h"
 
 namespace tcpulse::test {
@@ -36,23 +38,11 @@ AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,
                                    "--cni-cache-dir", ""};
   if (cleanup_on_exit) args.push_back("--cleanup-on-exit");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = fork();
-  if (pid_ == 0) {
-    // If the test process dies (a crash, a kill), the agent goes with it instead of lingering.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (nofile_limit) {
-      rlimit limit{nofile_limit, nofile_limit};
-      setrlimit(RLIMIT_NOFILE, &limit);
-    }
-    int log = open((dir_ / "agent.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(log, 1);
-    dup2(log, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  UniqueFd log(open((dir_ / "agent.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  ChildOptions options;
+  options.stdout_fd = options.stderr_fd = log.get();
+  options.nofile_limit = nofile_limit;
+  pid_ = spawn_child(args, options);
 }
 
 void AgentProcess::wait_ready() {
@@ -73,12 +63,9 @@ void AgentProcess::wait_ready() {
 std::string AgentProcess::get(const std::string& target) const { return http_get(address_, target); }
 
 int AgentProcess::stop() {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
+  int status = stop_child(pid_);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return status;
 }
 
 std::string AgentProcess::log() const {

@@ -1,5 +1,7 @@
 #include "tests/support/command.h"
 
+#include "tests/support/child_process.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,18 +23,12 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
     throw std::runtime_error("pipe");
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
+  ChildOptions options;
+  options.stdin_fd = in[0];
+  options.stdout_fd = out[1];
+  options.stderr_fd = err[1];
+  options.env = env;
+  pid_t pid = spawn_child(argv, options);
   close(in[0]);
   close(out[1]);
   close(err[1]);
