@@ -53,18 +53,12 @@ nlohmann::json pods_json(const NodeSnapshot& snap) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& pod : snap.pods) {
     const auto& r = pod.record;
-    out.push_back({{"namespace", r.pod_namespace},
-                   {"pod", r.pod_name},
-                   {"pod_uid", r.pod_uid},
-                   {"container_id", valid_utf8(r.container_id)},
-                   {"interface", valid_utf8(r.ifname)},
-                   {"network", r.network},
-                   {"host_ifindex", pod.ifindex},
-                   {"netns_ino", r.netns_ino},
-                   {"ips", r.ips},
-                   {"egress", pod_direction_json(pod.stats.dir[TCPULSE_DIR_EGRESS])},
-                   {"ingress", pod_direction_json(pod.stats.dir[TCPULSE_DIR_INGRESS])},
-                   {"active_connections", pod.active_connections}});
+    nlohmann::json entry = r.to_json();
+    entry["host_ifindex"] = pod.ifindex;
+    entry["egress"] = pod_direction_json(pod.stats.dir[TCPULSE_DIR_EGRESS]);
+    entry["ingress"] = pod_direction_json(pod.stats.dir[TCPULSE_DIR_INGRESS]);
+    entry["active_connections"] = pod.active_connections;
+    out.push_back(std::move(entry));
   }
   return out;
 }

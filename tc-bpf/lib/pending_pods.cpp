@@ -43,23 +43,10 @@ Result<void> write_all(int fd, const std::string& text, const std::filesystem::p
 }
 
 std::optional<PendingPod> pending_from_json(const nlohmann::ordered_json& doc) {
-  try {
-    PendingPod pod;
-    auto& r = pod.record;
-    r.pod_namespace = doc.at("namespace");
-    r.pod_name = doc.at("pod");
-    r.pod_uid = doc.at("pod_uid");
-    r.container_id = doc.at("container_id");
-    r.ifname = doc.at("ifname");
-    r.network = doc.at("network");
-    r.netns_ino = doc.at("netns_ino");
-    r.added_unix_ns = doc.at("added_unix_ns");
-    r.ips = doc.at("ips").get<std::vector<std::string>>();
-    pod.host_ifindex = doc.at("host_ifindex");
-    return pod;
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
-  }
+  auto record = PodRecord::from_json(doc);
+  auto ifindex = doc.find("host_ifindex");
+  if (!record || ifindex == doc.end() || !ifindex->is_number_integer()) return std::nullopt;
+  return PendingPod{std::move(*record), ifindex->get<int>()};
 }
 
 }  // namespace
@@ -69,11 +56,8 @@ Result<void> write_pending(const std::filesystem::path& state_dir, const Pending
   std::filesystem::create_directories(pending_dir(state_dir), ec);
   if (ec) return Error(ec.value(), "mkdir " + pending_dir(state_dir).string());
   const auto& r = pod.record;
-  nlohmann::json doc = {{"namespace", r.pod_namespace}, {"pod", r.pod_name},
-                        {"pod_uid", r.pod_uid},         {"container_id", r.container_id},
-                        {"ifname", r.ifname},           {"network", r.network},
-                        {"netns_ino", r.netns_ino},     {"added_unix_ns", r.added_unix_ns},
-                        {"ips", r.ips},                 {"host_ifindex", pod.host_ifindex}};
+  nlohmann::json doc = r.to_json();
+  doc["host_ifindex"] = pod.host_ifindex;
   auto path = pending_file(state_dir, r.container_id, r.ifname);
   auto tmp = path;
   tmp += ".tmp" + std::to_string(::getpid());

@@ -74,6 +74,30 @@ tcpulse_pod_info PodRecord::to_abi() const {
   return info;
 }
 
+nlohmann::json PodRecord::to_json() const {
+  return {{"namespace", pod_namespace}, {"pod", pod_name},         {"pod_uid", pod_uid},
+          {"container_id", container_id}, {"interface", ifname},   {"network", network},
+          {"netns_ino", netns_ino},       {"added_unix_ns", added_unix_ns}, {"ips", ips}};
+}
+
+std::optional<PodRecord> PodRecord::from_json(const nlohmann::json& doc) {
+  try {
+    PodRecord r;
+    r.pod_namespace = doc.at("namespace");
+    r.pod_name = doc.at("pod");
+    r.pod_uid = doc.at("pod_uid");
+    r.container_id = doc.at("container_id");
+    r.ifname = doc.contains("interface") ? doc.at("interface") : doc.at("ifname");
+    r.network = doc.at("network");
+    r.netns_ino = doc.at("netns_ino");
+    r.added_unix_ns = doc.at("added_unix_ns");
+    r.ips = doc.at("ips").get<std::vector<std::string>>();
+    return r;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 std::optional<std::string> PodRecord::unrecordable(const std::string& container_id,
                                                    const std::string& ifname) {
   if (container_id.empty() || container_id.size() >= TCPULSE_CONTAINER_ID_LEN)

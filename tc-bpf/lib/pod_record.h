@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tcpulse/abi.h"
 
 namespace tcpulse {
@@ -28,6 +30,13 @@ struct PodRecord {
   // Strings longer than their ABI field are cut on a character boundary; IPs that do not parse
   // are skipped.
   tcpulse_pod_info to_abi() const;
+
+  // The record's one JSON form, for the pending queue and the agent's /pods: keys namespace,
+  // pod, pod_uid, container_id, interface, network, netns_ino, added_unix_ns, ips.
+  nlohmann::json to_json() const;
+  // nullopt unless every key is there with its type ("ifname" is read for "interface": files
+  // that releases up to 0.9 queued).
+  static std::optional<PodRecord> from_json(const nlohmann::json& doc);
 
   // Why an attachment cannot be recorded exactly, if it cannot: its container id is not one the
   // CNI spec allows ([A-Za-z0-9][A-Za-z0-9_.-]*) or does not fit the ABI field, or its ifname is

@@ -75,6 +75,26 @@ TEST_F(PendingQueue, AFailedWriteLeavesNoTempFile) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
 }
 
+// The record's one JSON form round-trips; a file an older plugin queued (its key "ifname") reads.
+TEST_F(PendingQueue, TheRecordsOneJsonFormRoundTripsAndOlderFilesRead) {
+  PendingPod p = pod("c.1");
+  p.record.ips = {"10.1.0.5", "fd00::5"};
+  p.record.netns_ino = 4026532000;
+  ASSERT_TRUE(write_pending(dir_, p));
+  auto read = list_pending(dir_);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].record.to_json(), p.record.to_json());
+  EXPECT_EQ(read[0].host_ifindex, 7);
+  std::ofstream(dir_ / "pending" / "old_eth0.json")
+      << R"({"namespace":"n","pod":"p","pod_uid":"u","container_id":"old","ifname":"eth0",)"
+      << R"("network":"k","netns_ino":1,"added_unix_ns":2,"ips":[],"host_ifindex":9})";
+  read = list_pending(dir_);
+  ASSERT_EQ(read.size(), 2u);
+  bool found = false;
+  for (const auto& r : read) found |= r.record.is_attachment("old", "eth0") && r.host_ifindex == 9;
+  EXPECT_TRUE(found);
+}
+
 // Temp files an older plugin left are swept once stale, never while a write may be under way.
 TEST_F(PendingQueue, StaleTempFilesAreSwept) {
   ASSERT_TRUE(write_pending(dir_, pod("a")));
