@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "tc-bpf/lib/datapath_maps.h"
+#include "agent/datapath_maps.h"
 #include "tc-bpf/lib/pod_attachment.h"
 
 namespace tcpulse {

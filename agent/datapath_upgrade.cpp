@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "tc-bpf/lib/bpffs.h"
-#include "tc-bpf/lib/datapath_maps.h"
+#include "agent/datapath_maps.h"
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pod_attachment.h"
 #include "tc-bpf/lib/tc_attach.h"

@@ -20,7 +20,7 @@
 #include "agent/datapath_upgrade.h"
 #include "agent/datapath_cleanup.h"
 #include "tc-bpf/lib/datapath_loader.h"
-#include "tc-bpf/lib/datapath_maps.h"
+#include "agent/datapath_maps.h"
 #include "tc-bpf/lib/libbpf_log.h"
 #include "agent/reconciler.h"
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tc-bpf/lib/datapath_maps.h"
+#include "agent/datapath_maps.h"
 #include "tc-bpf/lib/pod_record.h"
 #include "tc-bpf/lib/result.h"
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "tc-bpf/lib/datapath_maps.h"
+#include "agent/datapath_maps.h"
 
 namespace tcpulse {
 

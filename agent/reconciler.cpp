@@ -13,6 +13,7 @@
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pod_attachment.h"
 #include "tc-bpf/lib/pod_ledger.h"
+#include "agent/datapath_maps.h"
 #include "agent/pod_slots.h"
 
 namespace tcpulse {
@@ -33,10 +34,16 @@ ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& optio
     report.problems.push_back("datapath not open: " + attachments.error().describe());
     return report;
   }
-  return reconcile(layout, attachments.value(), options);
+  auto flows = FlowTables::open(layout);
+  if (!flows) {
+    ReconcileReport report;
+    report.problems.push_back("flow table not open: " + flows.error().describe());
+    return report;
+  }
+  return reconcile(layout, attachments.value(), flows.value(), options);
 }
 
-ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments,
+ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, FlowTables& flows,
                           const ReconcileOptions& options) {
   const auto& state_dir = options.state_dir;
   const auto& cni_cache_dir = options.cni_cache_dir;
@@ -146,7 +153,7 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments,
   uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + ts.tv_nsec;
   std::vector<FlowKey> expired;
   std::set<__u32> folded;
-  walked = maps.flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& flow) {
+  walked = flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& flow) {
     auto pod = accounts.find(key.ifindex);
     if (!live.count(key.ifindex) || pod == accounts.end()) {
       expired.push_back(key);  // a vanished pod's
@@ -180,9 +187,9 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments,
     }
   for (const auto& key : expired) {
     if (unwritten.count(key.ifindex)) continue;
-    if (auto r = maps.flows.erase(key, now); r && r.value()) report.expired_flows++;
+    if (auto r = flows.erase(key, now); r && r.value()) report.expired_flows++;
   }
-  report.freed_flow_slots = maps.flows.free_retired(now);
+  report.freed_flow_slots = flows.free_retired(now);
 
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(layout.links_dir(), ec)) {

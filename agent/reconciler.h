@@ -48,8 +48,9 @@ struct ReconcileOptions {
 ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& options);
 
 class PodAttachments;
+struct FlowTables;
 // The same on an open datapath (tests hand it maps whose walks fail).
-ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments,
+ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, FlowTables& flows,
                           const ReconcileOptions& options);
 
 }  // namespace tcpulse

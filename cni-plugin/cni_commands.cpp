@@ -148,7 +148,7 @@ Outcome run_gc(const CniRequest& req, const PluginLog& log) {
   }
 
   PinLayout layout(req.plugin.pin_dir);
-  auto maps = DatapathMaps::open(layout);
+  auto maps = PodMaps::open(layout);
   if (!maps) return std::string();  // no datapath: no records to collect
   std::string network = req.config.value("name", "");
   std::vector<PodRecord> stale;

@@ -69,7 +69,7 @@ Result<PodAttachments> PodAttachments::open(const PinLayout& layout) {
   if (!ingress) return ingress.error();
   auto egress = open_pinned(layout.prog(TcHook::Egress));
   if (!egress) return egress.error();
-  auto maps = DatapathMaps::open(layout);
+  auto maps = PodMaps::open(layout);
   if (!maps) return maps.error();
   return PodAttachments(layout, std::move(maps).value(), std::move(ingress).value(),
                         std::move(egress).value());
@@ -180,7 +180,7 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
     lock.emplace(std::move(l).value());
   }
 
-  auto maps = DatapathMaps::open(layout);
+  auto maps = PodMaps::open(layout);
   if (!maps && maps.error().code() != ENOENT) return maps.error();
   auto pin_of = [&](TcHook hook) {
     return maps ? link_pin_of(layout, maps->pods, container_id, ifname, hook)

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "tc-bpf/lib/datapath_maps.h"
+#include "tc-bpf/lib/pod_maps.h"
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/pod_record.h"
 #include "tc-bpf/lib/result.h"
@@ -31,15 +31,15 @@ class PodAttachments {
   // The host ifindex whose record is this attachment, if any.
   Result<std::optional<int>> find(const std::string& container_id, const std::string& ifname) const;
 
-  DatapathMaps& maps() { return maps_; }
+  PodMaps& maps() { return maps_; }
 
  private:
-  PodAttachments(PinLayout layout, DatapathMaps maps, UniqueFd ingress, UniqueFd egress)
+  PodAttachments(PinLayout layout, PodMaps maps, UniqueFd ingress, UniqueFd egress)
       : layout_(std::move(layout)), maps_(std::move(maps)), ingress_(std::move(ingress)),
         egress_(std::move(egress)) {}
 
   PinLayout layout_;
-  DatapathMaps maps_;
+  PodMaps maps_;
   UniqueFd ingress_;
   UniqueFd egress_;
 };

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tc-bpf/lib/datapath_maps.h"
+#include "agent/datapath_maps.h"
 #include "tc-bpf/lib/tc_attach.h"
 #include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"

@@ -10,6 +10,7 @@
 #include "tc-bpf/lib/bpffs.h"
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/pod_attachment.h"
+#include "agent/datapath_maps.h"
 #include "agent/reconciler.h"
 #include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
@@ -79,13 +80,15 @@ TEST(FailedWalk, SkipsItsStepAndLosesNoCounterSlotOrFlow) {
     SCOPED_TRACE(c.broken);
     auto attachments = PodAttachments::open(layout);
     ASSERT_TRUE(attachments);
+    auto flows = FlowTables::open(layout);
+    ASSERT_TRUE(flows);
     auto& maps = attachments->maps();
     std::string broken = c.broken;
     if (broken == "pods") maps.pods = failing_map<PodMap>(layout);
     if (broken == "accounts") maps.accounts = failing_map<PodAccountMap>(layout);
     if (broken == "pod_stats") maps.pod_stats = failing_map<PodStatsMap>(layout);
-    if (broken == "flows") maps.flows.v4 = failing_map<Flow4Map>(layout);
-    ReconcileReport report = reconcile(layout, attachments.value(), expire_all);
+    if (broken == "flows") flows->v4 = failing_map<Flow4Map>(layout);
+    ReconcileReport report = reconcile(layout, attachments.value(), flows.value(), expire_all);
     EXPECT_NE(std::find(report.failed_steps.begin(), report.failed_steps.end(), c.step),
               report.failed_steps.end());
     State after = datapath_state(layout);
@@ -101,8 +104,9 @@ TEST(FailedWalk, SkipsItsStepAndLosesNoCounterSlotOrFlow) {
 
   // With nothing broken the flows expire, and their counts stay with the pod.
   auto attachments = PodAttachments::open(layout);
-  ASSERT_TRUE(attachments);
-  ReconcileReport report = reconcile(layout, attachments.value(), expire_all);
+  auto flows = FlowTables::open(layout);
+  ASSERT_TRUE(attachments && flows);
+  ReconcileReport report = reconcile(layout, attachments.value(), flows.value(), expire_all);
   EXPECT_TRUE(report.failed_steps.empty());
   EXPECT_EQ(datapath_state(layout).flows, 0u);
   EXPECT_GE(pod_egress_bytes(agent, "client"), bytes);

@@ -18,7 +18,7 @@
 
 #include "tc-bpf/lib/bpffs.h"
 #include "tc-bpf/lib/datapath_loader.h"
-#include "tc-bpf/lib/datapath_maps.h"
+#include "agent/datapath_maps.h"
 #include "tc-bpf/lib/host_veth.h"
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pin_layout.h"

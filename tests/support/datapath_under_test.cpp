@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "tc-bpf/lib/datapath_maps.h"
+#include "agent/datapath_maps.h"
 #include "tc-bpf/lib/pod_ledger.h"
 #include "tcpulse/tcpulse_test.skel.h"
 

@@ -1,4 +1,4 @@
-#include "tc-bpf/lib/flow_slots.h"
+#include "agent/flow_slots.h"
 
 #include <bpf/bpf.h>
 #include <sys/mman.h>
@@ -35,7 +35,9 @@ Result<FlowSlots> FlowSlots::adopt(UniqueFd fd, const std::string& name) {
                              " slots, not a power of two");
   long page = sysconf(_SC_PAGESIZE);
   size_t bytes = (count * sizeof(tcpulse_flow_slot) + page - 1) / page * page;
-  return FlowSlots(std::move(fd), count, bytes);
+  FlowSlots slots(std::move(fd), count, bytes);
+  if (auto mapped = slots.slots(); !mapped) return mapped.error();
+  return slots;
 }
 
 Result<tcpulse_flow_slot*> FlowSlots::slots() const {

@@ -1,43 +1,28 @@
-// DatapathMaps: the datapath's pinned maps, opened with their ABI types. Used by the CNI plugin
-// (pod records) and by the agent (everything).
+// DatapathMaps: every pinned map of the datapath, as the agent reads them: the pod maps it shares
+// with the CNI plugin (tc-bpf/lib/pod_maps.h), the flow table, and the error counters.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 
+#include "agent/flow_slots.h"
 #include "tc-bpf/lib/flow_key.h"
-#include "tc-bpf/lib/flow_slots.h"
-#include "tc-bpf/lib/pin_layout.h"
-#include "tc-bpf/lib/result.h"
-#include "tc-bpf/lib/typed_map.h"
+#include "tc-bpf/lib/pod_maps.h"
 #include "tcpulse/abi.h"
 
 namespace tcpulse {
 
-// Map names as declared in tc-bpf/maps.bpf.h; libbpf pins each by its name.
 inline constexpr std::string_view kFlowTableMap = "tcpulse_flowtab";
 inline constexpr std::string_view kFlows4Map = "tcpulse_flows4";
 inline constexpr std::string_view kFlows6Map = "tcpulse_flows6";
-inline constexpr std::string_view kPodsMap = "tcpulse_pods";
-inline constexpr std::string_view kPodAccountsMap = "tcpulse_podacct";
-inline constexpr std::string_view kPodStatsMap = "tcpulse_podstat";
-inline constexpr std::string_view kPodSlotsMap = "tcpulse_podslot";
 inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
 
 using Flow4Map = TypedMap<tcpulse_flow4_key, tcpulse_flow_stats>;
 using Flow6Map = TypedMap<tcpulse_flow6_key, tcpulse_flow_stats>;
-using PodMap = TypedMap<__u32, tcpulse_pod_info>;
-using PodAccountMap = TypedMap<__u32, tcpulse_pod_account>;
-using PodStatsMap = PerCpuMap<__u32, tcpulse_pod_stats>;
-using PodSlotsMap = PerCpuMap<__u32, tcpulse_pod_slot>;
 using ErrorMap = PerCpuMap<__u32, __u64>;
-
-// dst += src, field by field (every field of tcpulse_pod_stats is a __u64 counter).
-void add_pod_stats(tcpulse_pod_stats& dst, const tcpulse_pod_stats& src);
-// The sum of a per-CPU tcpulse_podstat value.
-tcpulse_pod_stats sum_pod_stats(const std::vector<tcpulse_pod_stats>& per_cpu);
 
 // When a flow last carried a packet either way (CLOCK_MONOTONIC at tick resolution).
 inline uint64_t flow_last_seen_ns(const tcpulse_flow_stats& flow) {
@@ -51,6 +36,8 @@ struct FlowTables {
   Flow4Map v4;
   Flow6Map v6;
 
+  // Opens the pinned three; the slot array is mapped at once.
+  static Result<FlowTables> open(const PinLayout& layout);
   // Calls fn for every flow of the three. Entries added or removed meanwhile may be missed.
   Result<void> for_each(const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const;
   Result<std::optional<tcpulse_flow_stats>> get(const FlowKey& key) const;

@@ -1,9 +1,8 @@
 // FlowSlots: the flow table's slot array (tcpulse_flowtab), mapped into this process. Reads flows
 // without a syscall each, and retires and frees slots with the single, ordered stores the slot
 // protocol needs (see tcpulse_flow_slot in abi.h); bpf_map_update_elem would rewrite a whole slot
-// while a packet may be claiming it. Mapped on first use: mapping a BPF array populates every
-// page at once (~1.5 ms for the default 20 MiB), which the CNI plugin, never reading flows, would
-// pay on every call. Not safe for concurrent first use.
+// while a packet may be claiming it. Mapped when adopted (the agent's only: the CNI plugin never
+// opens the flow table).
 #pragma once
 
 #include <cstddef>
@@ -47,7 +46,7 @@ class FlowSlots {
  private:
   FlowSlots(UniqueFd fd, size_t count, size_t bytes)
       : fd_(std::move(fd)), count_(count), bytes_(bytes) {}
-  // The mapped array, mapping it on first use.
+  // The mapped array (mapped by adopt).
   Result<tcpulse_flow_slot*> slots() const;
   // The slot holding key's flow, or nullptr; *tag is set to the flow's tag either way.
   tcpulse_flow_slot* find(const FlowKey& key, __u64* tag) const;
