@@ -41,6 +41,7 @@ Map failing_map(const PinLayout& layout) {
 
 struct State {
   size_t records = 0, accounts = 0, podstats = 0, flows = 0;
+  std::vector<uint32_t> slot_owners;  // every CPU's copy of every pod slot: freeing one zeroes it
   bool operator==(const State&) const = default;
 };
 
@@ -52,6 +53,9 @@ State datapath_state(const PinLayout& layout) {
   EXPECT_TRUE(maps->accounts.for_each([&](const auto&, const auto&) { s.accounts++; }));
   EXPECT_TRUE(maps->pod_stats.for_each([&](const auto&, const auto&) { s.podstats++; }));
   EXPECT_TRUE(maps->flows.for_each([&](const auto&, const auto&) { s.flows++; }));
+  EXPECT_TRUE(maps->pod_slots.for_each([&](const auto&, const std::vector<tcpulse_pod_slot>& copies) {
+    for (const auto& copy : copies) s.slot_owners.push_back(copy.ifindex);
+  }));
   return s;
 }
 
@@ -95,6 +99,7 @@ TEST(FailedWalk, SkipsItsStepAndLosesNoCounterSlotOrFlow) {
     EXPECT_EQ(after.records, before.records);
     EXPECT_EQ(after.accounts, before.accounts);
     EXPECT_EQ(after.podstats, before.podstats);
+    EXPECT_EQ(after.slot_owners, before.slot_owners);
     // A failed sweep of event counters still lets flows expire: their counts go to accounts.
     if (broken != "pod_stats") {
       EXPECT_EQ(after.flows, before.flows);
