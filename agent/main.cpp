@@ -33,6 +33,8 @@ void log(const std::string& msg) { std::cerr << "tcpulse-agent: " << msg << std:
 
 // tcpulse_agent_errors_total{op}: written and read on the one event loop.
 std::map<std::string, uint64_t> agent_errors;
+// The server, once started: /metrics reports what it did with its clients.
+std::shared_ptr<HttpServer> http_server;
 
 std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
   auto snapshot = [&maps](bool with_flows) {
@@ -52,6 +54,7 @@ std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
       {"/metrics", coalesced([=](const std::string&) {
          auto families = pod_metric_families(snapshot(true));
          families.push_back(agent_errors_family(agent_errors));
+         if (http_server) families.push_back(http_connections_family(http_server->stats()));
          return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", render_text(families)};
        })},
       {"/pods", coalesced([=](const std::string&) {
@@ -186,6 +189,7 @@ int main(int argc, char** argv) {
     log("cannot serve: " + server.error().describe());
     return 1;
   }
+  http_server = server.value();
   auto endpoint = server.value()->local_endpoint();
   std::string address = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
                                                      : endpoint.address().to_string()) +
@@ -204,6 +208,7 @@ int main(int argc, char** argv) {
     io.stop();
   });
   io.run();
+  http_server.reset();  // before the event loop it runs on goes
 
   if (opts.cleanup_on_exit) {
     datapath.value().reset();

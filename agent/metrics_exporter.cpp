@@ -69,6 +69,21 @@ MetricFamily agent_errors_family(const std::map<std::string, uint64_t>& by_op) {
   return f;
 }
 
+MetricFamily http_connections_family(const HttpServerStats& stats) {
+  auto f = family("tcpulse_agent_http_connections_total",
+                  "The agent's HTTP clients by what happened to them: accepted; evicted (waited "
+                  "longest for a request when the cap was reached); refused (at the cap, every "
+                  "connection busy); rejected (a 4xx for a malformed or oversized request); "
+                  "timed_out; out_of_descriptors (accept found none).",
+                  MetricType::Counter);
+  const std::pair<const char*, uint64_t> events[] = {
+      {"accepted", stats.accepted},   {"evicted", stats.evicted},
+      {"refused", stats.refused_busy}, {"rejected", stats.rejected},
+      {"timed_out", stats.timed_out}, {"out_of_descriptors", stats.accept_fd_exhausted}};
+  for (const auto& [event, count] : events) add(f, {{"event", event}}, static_cast<double>(count));
+  return f;
+}
+
 std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
   auto info = family("tcpulse_pod_info",
                      "A monitored pod interface: 1 per host veth tcpulse is attached to.",

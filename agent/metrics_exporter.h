@@ -9,6 +9,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include "agent/http_server.h"
 #include "agent/node_snapshot.h"
 
 namespace tcpulse::agent {
@@ -18,6 +19,10 @@ std::vector<prometheus::MetricFamily> pod_metric_families(const NodeSnapshot& sn
 // tcpulse_agent_errors_total{op}: steps the agent could not carry out (a reconcile step aborted by
 // a failed map walk, a read of the datapath that failed), by step.
 prometheus::MetricFamily agent_errors_family(const std::map<std::string, uint64_t>& by_op);
+
+// tcpulse_agent_http_connections_total{event}: what the HTTP server did with its clients
+// (accepted, evicted, refused, rejected, timed_out, out_of_descriptors): abuse shows here.
+prometheus::MetricFamily http_connections_family(const HttpServerStats& stats);
 
 // The Prometheus text exposition format of the families.
 std::string render_text(const std::vector<prometheus::MetricFamily>& families);

@@ -59,6 +59,14 @@ TEST(AgentHttp, HoldsAgainstAThousandAbusiveClientsUnderATightDescriptorLimit) {
   ASSERT_TRUE(eventually([&] { return json::parse(agent.get("/pods")).size() == 1; }, 10))
       << agent.log();
   EXPECT_EQ(agent.log().find("Too many open files"), std::string::npos) << agent.log();
+  // What the server did with them, for an operator to see.
+  std::string metrics = agent.get("/metrics");
+  for (const char* event : {"evicted", "rejected"}) {
+    std::string line = std::string("tcpulse_agent_http_connections_total{event=\"") + event + "\"} ";
+    auto at = metrics.find(line);
+    ASSERT_NE(at, std::string::npos) << event;
+    EXPECT_GT(std::stod(metrics.substr(at + line.size())), 0) << event;
+  }
   node.del_pod("queued");
 }
 
