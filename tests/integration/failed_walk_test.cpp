@@ -42,7 +42,6 @@ Map failing_map(const PinLayout& layout) {
 struct State {
   size_t records = 0, accounts = 0, podstats = 0, flows = 0;
   std::vector<uint32_t> slot_owners;  // every CPU's copy of every pod slot: freeing one zeroes it
-  bool operator==(const State&) const = default;
 };
 
 State datapath_state(const PinLayout& layout) {
@@ -99,7 +98,14 @@ TEST(FailedWalk, SkipsItsStepAndLosesNoCounterSlotOrFlow) {
     EXPECT_EQ(after.records, before.records);
     EXPECT_EQ(after.accounts, before.accounts);
     EXPECT_EQ(after.podstats, before.podstats);
-    EXPECT_EQ(after.slot_owners, before.slot_owners);
+    // A pod's packets without a flow (neighbour discovery) may claim a copy meanwhile; a copy
+    // owned before must still be.
+    ASSERT_EQ(after.slot_owners.size(), before.slot_owners.size());
+    for (size_t i = 0; i < before.slot_owners.size(); i++) {
+      if (before.slot_owners[i]) {
+        EXPECT_EQ(after.slot_owners[i], before.slot_owners[i]) << "copy " << i;
+      }
+    }
     // A failed sweep of event counters still lets flows expire: their counts go to accounts.
     if (broken != "pod_stats") {
       EXPECT_EQ(after.flows, before.flows);
