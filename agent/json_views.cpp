@@ -5,7 +5,6 @@
 #include <map>
 
 #include "tc-bpf/lib/pod_ledger.h"
-#include "tc-bpf/lib/utf8_text.h"
 
 namespace tcpulse::agent {
 
