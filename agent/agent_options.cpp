@@ -15,6 +15,23 @@ bool parse_number(const std::string& text, T& out, T min, T max) {
   return true;
 }
 
+// Seconds with up to three decimals ("5", "0.25"), as milliseconds within [min_ms, max_ms].
+bool parse_seconds_ms(const std::string& text, uint32_t& out_ms, uint32_t min_ms, uint32_t max_ms) {
+  size_t dot = text.find('.');
+  std::string whole = text.substr(0, dot), frac = dot == std::string::npos ? "" : text.substr(dot + 1);
+  if ((whole.empty() && frac.empty()) || frac.size() > 3) return false;
+  uint64_t secs = 0, ms = 0;
+  if (!whole.empty() && !parse_number<uint64_t>(whole, secs, 0, 1'000'000)) return false;
+  if (!frac.empty()) {
+    if (!parse_number<uint64_t>(frac, ms, 0, 999)) return false;
+    for (size_t i = frac.size(); i < 3; i++) ms *= 10;
+  }
+  uint64_t total = secs * 1000 + ms;
+  if (total < min_ms || total > max_ms) return false;
+  out_ms = static_cast<uint32_t>(total);
+  return true;
+}
+
 // "HOST:PORT" or "[V6]:PORT".
 bool parse_listen(const std::string& text, AgentOptions& out) {
   size_t colon = text.rfind(':');
@@ -40,7 +57,9 @@ std::string usage() {
          "                     [--closed-flow-ttl S] [--idle-flow-ttl S]\n"
          "                     [--http-max-connections N] [--http-timeout S]\n"
          "                     [--rtt-sample-interval MS] [--rtt-sample-expiry S]\n"
-         "                     [--reorder-window US]\n"
+         "                     [--reorder-window US] [--interval S] [--pod-grace S]\n"
+         "                     [--connection-log PATH|-] [--connection-log-max-bytes N]\n"
+         "                     [--connection-log-files N] [--log-level LEVEL] [--version]\n"
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
@@ -60,6 +79,16 @@ std::string usage() {
          "  --rtt-sample-expiry S     an unanswered RTT sample is dropped after S, 1..3600 (default 10)\n"
          "  --reorder-window US  a gap filled within US (or half the RTT, if longer) is reordering,\n"
          "                      not loss, 1..1000000 (default 1000)\n"
+         "  --interval S        seconds between scans of the datapath, which /metrics, /pods,\n"
+         "                      /flows and the connection log show, 0.05..3600 (default 5)\n"
+         "  --pod-grace S       seconds a deleted pod's series stay, with their final values,\n"
+         "                      0..86400 (default 60)\n"
+         "  --connection-log PATH|-  write connection records (JSON lines) to PATH, or stdout\n"
+         "                      with -; off by default\n"
+         "  --connection-log-max-bytes N  rotate the log file past N bytes, 4096.. (default 100 MiB)\n"
+         "  --connection-log-files N  log files kept, the current one included, 1..100 (default 5)\n"
+         "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+         "  --version           print the version and the datapath ABI, and exit\n"
          "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
          "  --ready-file FILE   write the bound address here once serving\n";
 }
@@ -82,6 +111,7 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
       return true;
     };
     if (flag == "--help" || flag == "-h") return UsageError{""};
+    if (flag == "--version") return UsageError{"", true};
     if (flag == "--cleanup-on-exit") {
       opts.cleanup_on_exit = true;
     } else if (flag == "--listen") {
@@ -127,6 +157,30 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
     } else if (flag == "--reorder-window") {
       if (!take_value() || !parse_number<uint32_t>(value, opts.reorder_window_us, 1, 1000000))
         return UsageError{"--reorder-window wants microseconds from 1 to 1000000, got '" + value + "'"};
+    } else if (flag == "--interval") {
+      if (!take_value() || !parse_seconds_ms(value, opts.interval_ms, 50, 3'600'000))
+        return UsageError{"--interval wants seconds from 0.05 to 3600 (e.g. 5 or 0.5), got '" + value + "'"};
+    } else if (flag == "--pod-grace") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.pod_grace_s, 0, 86400))
+        return UsageError{"--pod-grace wants seconds from 0 to 86400, got '" + value + "'"};
+    } else if (flag == "--connection-log") {
+      if (!take_value() || value.empty())
+        return UsageError{"--connection-log wants a file path, or - for stdout"};
+      opts.connection_log = value;
+    } else if (flag == "--connection-log-max-bytes") {
+      if (!take_value() ||
+          !parse_number<uint64_t>(value, opts.connection_log_max_bytes, 4096, 1ULL << 50))
+        return UsageError{"--connection-log-max-bytes wants bytes, at least 4096, got '" + value + "'"};
+    } else if (flag == "--connection-log-files") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.connection_log_files, 1, 100))
+        return UsageError{"--connection-log-files wants a number from 1 to 100, got '" + value + "'"};
+    } else if (flag == "--log-level") {
+      if (!take_value()) return UsageError{"--log-level wants debug, info, warn or error"};
+      if (value == "debug") opts.log_level = LogLevel::Debug;
+      else if (value == "info") opts.log_level = LogLevel::Info;
+      else if (value == "warn") opts.log_level = LogLevel::Warn;
+      else if (value == "error") opts.log_level = LogLevel::Error;
+      else return UsageError{"--log-level wants debug, info, warn or error, got '" + value + "'"};
     } else if (flag == "--ready-file") {
       if (!take_value() || value.empty()) return UsageError{"--ready-file wants a path"};
       opts.ready_file = value;

@@ -14,6 +14,8 @@
 
 namespace tcpulse::agent {
 
+enum class LogLevel { Debug, Info, Warn, Error };
+
 struct AgentOptions {
   std::string listen_host = "0.0.0.0";
   uint16_t listen_port = 9965;
@@ -44,10 +46,21 @@ struct AgentOptions {
   uint32_t rtt_sample_interval_ms = TCPULSE_RTT_SAMPLE_INTERVAL_NS_DEFAULT / 1'000'000;
   uint32_t rtt_sample_expiry_s = TCPULSE_RTT_SAMPLE_EXPIRY_NS_DEFAULT / 1'000'000'000;
   uint32_t reorder_window_us = TCPULSE_REORDER_WINDOW_NS_DEFAULT / 1'000;
+  // Milliseconds between collections (the scan that feeds /metrics, /pods, /flows and the
+  // connection log).
+  uint32_t interval_ms = 5000;
+  // Connection records: "" = off, "-" = stdout, else a file rotated at max_bytes, `files` kept.
+  std::filesystem::path connection_log;
+  uint64_t connection_log_max_bytes = 100ULL << 20;
+  uint32_t connection_log_files = 5;
+  // Seconds a deleted pod's series stay in /metrics (and its entry in /pods), with final values.
+  uint32_t pod_grace_s = 60;
+  LogLevel log_level = LogLevel::Info;
 };
 
 struct UsageError {
-  std::string message;  // empty with --help
+  std::string message;  // empty with --help or --version
+  bool version = false;  // --version: print the version, exit 0
 };
 
 std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::string>& args);

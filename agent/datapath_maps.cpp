@@ -7,16 +7,21 @@
 namespace tcpulse {
 
 Result<void> FlowTables::for_each(
+    const std::function<void(const FlowKey&, const tcpulse_flow_stats&, Table)>& fn) const {
+  auto r = slots.for_each([&](const FlowKey& k, const tcpulse_flow_stats& s) { fn(k, s, Table::Slots); });
+  if (!r) return r;
+  r = v4.for_each_batch([&](const tcpulse_flow4_key& k, const tcpulse_flow_stats& s) {
+    fn(to_flow_key(k), s, Table::Overflow4);
+  });
+  if (!r) return r;
+  return v6.for_each_batch([&](const tcpulse_flow6_key& k, const tcpulse_flow_stats& s) {
+    fn(to_flow_key(k), s, Table::Overflow6);
+  });
+}
+
+Result<void> FlowTables::for_each(
     const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const {
-  auto r = slots.for_each(fn);
-  if (!r) return r;
-  r = v4.for_each([&](const tcpulse_flow4_key& k, const tcpulse_flow_stats& s) {
-    fn(to_flow_key(k), s);
-  });
-  if (!r) return r;
-  return v6.for_each([&](const tcpulse_flow6_key& k, const tcpulse_flow_stats& s) {
-    fn(to_flow_key(k), s);
-  });
+  return for_each([&](const FlowKey& k, const tcpulse_flow_stats& s, Table) { fn(k, s); });
 }
 
 Result<std::optional<tcpulse_flow_stats>> FlowTables::get(const FlowKey& key) const {

@@ -38,7 +38,11 @@ struct FlowTables {
 
   // Opens the pinned three; the slot array is mapped at once.
   static Result<FlowTables> open(const PinLayout& layout);
-  // Calls fn for every flow of the three. Entries added or removed meanwhile may be missed.
+  enum class Table { Slots, Overflow4, Overflow6 };
+  // Calls fn for every flow of the three: the slots through their mapping, the hashes in batches.
+  // Entries added or removed meanwhile may be missed.
+  Result<void> for_each(
+      const std::function<void(const FlowKey&, const tcpulse_flow_stats&, Table)>& fn) const;
   Result<void> for_each(const std::function<void(const FlowKey&, const tcpulse_flow_stats&)>& fn) const;
   Result<std::optional<tcpulse_flow_stats>> get(const FlowKey& key) const;
   // Removes the flow (whether it was there). A slot is retired, and freed by free_retired.

@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <charconv>
 #include <map>
 
+#include "agent/query_string.h"
 #include "tc-bpf/lib/pod_ledger.h"
 
 namespace tcpulse::agent {
@@ -16,18 +19,17 @@ std::string address_text(uint8_t family, const uint8_t* addr) {
   return text;
 }
 
-nlohmann::json direction_json(const tcpulse_flow_dir& d) {
-  const tcpulse_flow_events& ev = d.events;
+nlohmann::json direction_json(const DirCounters& d, uint16_t syns, uint8_t flags, uint8_t wscale) {
   nlohmann::json out = {{"packets", d.packets},
                         {"bytes", d.bytes},
-                        {"payload_bytes", tcpulse_flow_payload_bytes(&d)},
-                        {"retransmitted_segments", ev.retrans_segs},
-                        {"retransmitted_bytes", ev.retrans_bytes},
-                        {"resets", ev.rsts},
-                        {"zero_window_segments", ev.zero_windows},
-                        {"syns", ev.syns},
-                        {"fin", (d.flags & TCPULSE_DIRF_FIN) != 0}};
-  if (d.flags & TCPULSE_DIRF_WSCALE) out["window_scale"] = d.wscale;
+                        {"payload_bytes", d.payload_bytes},
+                        {"retransmitted_segments", d.retrans_segments},
+                        {"retransmitted_bytes", d.retrans_bytes},
+                        {"resets", d.resets},
+                        {"zero_window_segments", d.zero_windows},
+                        {"syns", syns},
+                        {"fin", (flags & TCPULSE_DIRF_FIN) != 0}};
+  if (flags & TCPULSE_DIRF_WSCALE) out["window_scale"] = wscale;
   return out;
 }
 
@@ -36,64 +38,102 @@ nlohmann::json pod_direction_json(const tcpulse_pod_dir& d) {
           {"resets", d.rsts}, {"zero_window_segments", d.zero_windows}};
 }
 
-const char* state_name(uint8_t state) {
-  switch (state) {
-    case TCPULSE_CONN_MIDSTREAM: return "midstream";
-    case TCPULSE_CONN_SYN: return "syn";
-    case TCPULSE_CONN_ESTABLISHED: return "established";
-    case TCPULSE_CONN_CLOSED: return "closed";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
-nlohmann::json pods_json(const NodeSnapshot& snap) {
+nlohmann::json pods_json(const NodeSnapshot& snap, bool with_departed) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& pod : snap.pods) {
+    if (pod.departed_ns && !with_departed) continue;
     const auto& r = pod.record;
     nlohmann::json entry = r.to_json();
     entry["host_ifindex"] = pod.ifindex;
     entry["egress"] = pod_direction_json(pod.stats.dir[TCPULSE_DIR_EGRESS]);
     entry["ingress"] = pod_direction_json(pod.stats.dir[TCPULSE_DIR_INGRESS]);
     entry["active_connections"] = pod.active_connections;
+    entry["departed"] = pod.departed_ns != 0;
     out.push_back(std::move(entry));
   }
   return out;
 }
 
-nlohmann::json flows_json(const NodeSnapshot& snap) {
-  std::map<uint32_t, const PodSnapshot*> by_ifindex;
-  for (const auto& pod : snap.pods) by_ifindex[pod.ifindex] = &pod;
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& flow : snap.flows) {
-    const auto& k = flow.key;
-    const auto& s = flow.stats;
-    // A flow a former pod on this ifindex left (soon expired) is nobody's.
-    auto it = by_ifindex.find(k.ifindex);
-    const PodRecord* pod =
-        it != by_ifindex.end() && flow_is_pods(s, it->second->account) ? &it->second->record : nullptr;
-    out.push_back({{"namespace", pod ? pod->pod_namespace : std::string()},
-                   {"pod", pod ? pod->pod_name : std::string()},
-                   {"host_ifindex", k.ifindex},
-                   {"local", address_text(k.family, k.local_addr)},
-                   {"local_port", ntohs(k.local_port)},
-                   {"remote", address_text(k.family, k.remote_addr)},
-                   {"remote_port", ntohs(k.remote_port)},
-                   {"egress", direction_json(s.egress)},
-                   {"ingress", direction_json(s.ingress)},
-                   {"role", s.role == TCPULSE_FLOW_ROLE_CLIENT   ? "client"
-                            : s.role == TCPULSE_FLOW_ROLE_SERVER ? "server"
-                                                                 : "unknown"},
-                   {"state", state_name(s.state)},
-                   {"handshake_rtt_ns", s.handshake_rtt_ns},
-                   {"rtt_samples", s.rtt_count},
-                   {"rtt_min_ns", s.rtt_min_ns},
-                   {"rtt_max_ns", s.rtt_max_ns},
-                   {"rtt_mean_ns", s.rtt_count ? s.rtt_sum_ns / s.rtt_count : 0},
-                   {"first_seen_ns", s.first_seen_ns},
-                   {"last_seen_ns", flow_last_seen_ns(s)}});
+FlowQuery flow_query(const std::string& target, std::string* error) {
+  FlowQuery q;
+  auto params = query_params(target);
+  if (auto it = params.find("namespace"); it != params.end()) q.pod_namespace = it->second;
+  if (auto it = params.find("pod"); it != params.end()) q.pod_name = it->second;
+  if (auto it = params.find("limit"); it != params.end()) {
+    unsigned long long v = 0;
+    auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (ec != std::errc() || end != it->second.data() + it->second.size())
+      *error = "limit wants a number (0 = all), got '" + it->second + "'";
+    else
+      q.limit = static_cast<size_t>(v);
   }
+  return q;
+}
+
+std::string flows_text(const Collector& collector, const FlowQuery& query) {
+  std::vector<const Connection*> matched;
+  for (const auto& [id, c] : collector.connections().connections()) {
+    if (query.pod_namespace.empty() && query.pod_name.empty()) {
+      matched.push_back(&c);
+      continue;
+    }
+    const PodRecord* pod = collector.pod_of(id.key.ifindex);
+    if (!pod) continue;
+    if (!query.pod_namespace.empty() && pod->pod_namespace != query.pod_namespace) continue;
+    if (!query.pod_name.empty() && pod->pod_name != query.pod_name) continue;
+    matched.push_back(&c);
+  }
+  auto busier = [](const Connection* a, const Connection* b) {
+    if (a->interval_bytes != b->interval_bytes) return a->interval_bytes > b->interval_bytes;
+    uint64_t ta = a->now.dir[0].bytes + a->now.dir[1].bytes, tb = b->now.dir[0].bytes + b->now.dir[1].bytes;
+    if (ta != tb) return ta > tb;
+    return a->id.first_seen_ns < b->id.first_seen_ns;
+  };
+  size_t shown = query.limit && query.limit < matched.size() ? query.limit : matched.size();
+  std::partial_sort(matched.begin(), matched.begin() + shown, matched.end(), busier);
+
+  const RecordClock& clock = collector.clock();
+  std::string out = "{\"flows\": [";
+  for (size_t i = 0; i < shown; i++) {
+    const Connection& c = *matched[i];
+    const FlowKey& k = c.id.key;
+    const PodRecord* pod = collector.pod_of(k.ifindex);
+    nlohmann::json f = {
+        {"namespace", pod ? pod->pod_namespace : std::string()},
+        {"pod", pod ? pod->pod_name : std::string()},
+        {"host_ifindex", k.ifindex},
+        {"local", address_text(k.family, k.local_addr)},
+        {"local_port", ntohs(k.local_port)},
+        {"remote", address_text(k.family, k.remote_addr)},
+        {"remote_port", ntohs(k.remote_port)},
+        {"egress", direction_json(c.now.dir[TCPULSE_DIR_EGRESS], c.syns[TCPULSE_DIR_EGRESS],
+                                  c.dir_flags[TCPULSE_DIR_EGRESS], c.wscale[TCPULSE_DIR_EGRESS])},
+        {"ingress", direction_json(c.now.dir[TCPULSE_DIR_INGRESS], c.syns[TCPULSE_DIR_INGRESS],
+                                   c.dir_flags[TCPULSE_DIR_INGRESS], c.wscale[TCPULSE_DIR_INGRESS])},
+        {"role", flow_role_name(c.role)},
+        {"state", connection_state_name(c.state)},
+        {"handshake_rtt_ns", c.handshake_rtt_ns},
+        {"syn_retries", c.syn_retries()},
+        {"rtt_samples", c.now.rtt_samples},
+        {"rtt_min_ns", c.rtt_min_ns},
+        {"rtt_max_ns", c.rtt_max_ns},
+        {"rtt_mean_ns", c.now.rtt_samples ? c.now.rtt_sum_ns / c.now.rtt_samples : 0},
+        {"interval_bytes", c.interval_bytes},
+        {"first_seen_ns", c.id.first_seen_ns},
+        {"last_seen_ns", c.last_seen_ns},
+        {"first_seen", rfc3339_ns(clock.unix_of(c.id.first_seen_ns))},
+        {"last_seen", rfc3339_ns(clock.unix_of(c.last_seen_ns))}};
+    if (const PeerPod* peer = collector.peer_of(k.family, k.remote_addr)) {
+      f["peer_namespace"] = peer->pod_namespace;
+      f["peer_pod"] = peer->pod_name;
+    }
+    out += i ? ",\n  " : "\n  ";
+    out += f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  out += "\n], \"matched\": " + std::to_string(matched.size()) +
+         ", \"omitted\": " + std::to_string(matched.size() - shown) + "}\n";
   return out;
 }
 

@@ -11,11 +11,16 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "agent/agent_log.h"
 #include "agent/agent_options.h"
+#include "agent/collector.h"
+#include "agent/connection_log.h"
+#include "agent/process_stats.h"
+#include "agent/query_string.h"
+#include "agent/self_metrics.h"
 #include "agent/http_server.h"
 #include "agent/json_views.h"
 #include "agent/metrics_exporter.h"
-#include "agent/node_snapshot.h"
 #include "agent/response_coalescer.h"
 #include "agent/datapath_upgrade.h"
 #include "agent/datapath_cleanup.h"
@@ -29,71 +34,122 @@ namespace {
 using namespace tcpulse;
 using namespace tcpulse::agent;
 
-void log(const std::string& msg) { std::cerr << "tcpulse-agent: " << msg << std::endl; }
+// What the agent runs: written and read on the one event loop.
+struct Agent {
+  const AgentOptions& opts;
+  const PinLayout& layout;
+  Collector& collector;
+  ConnectionLog* connection_log;
+  AgentCounters counters;
+  std::shared_ptr<HttpServer> http_server;  // once started: /metrics reports what it did
+};
 
-// tcpulse_agent_errors_total{op}: written and read on the one event loop.
-std::map<std::string, uint64_t> agent_errors;
-// The server, once started: /metrics reports what it did with its clients.
-std::shared_ptr<HttpServer> http_server;
-
-std::map<std::string, HttpHandler> routes(const DatapathMaps& maps) {
-  auto snapshot = [&maps](bool with_flows) {
-    auto snap = read_snapshot(maps, with_flows);
-    if (!snap) {
-      agent_errors["snapshot"]++;
-      throw std::runtime_error(snap.error().describe());
-    }
-    return std::move(snap).value();
-  };
+std::map<std::string, HttpHandler> routes(Agent& agent) {
   // Shared by the routes' copies (std::function copies its callable).
   auto coalesced = [](HttpHandler render) {
     auto coalescer = std::make_shared<ResponseCoalescer>(std::move(render));
     return [coalescer](const std::string& target) { return (*coalescer)(target); };
   };
+  Agent* a = &agent;
   return {
-      {"/metrics", coalesced([=](const std::string&) {
-         auto families = pod_metric_families(snapshot(true));
-         families.push_back(agent_errors_family(agent_errors));
-         if (http_server) families.push_back(http_connections_family(http_server->stats()));
+      {"/metrics", coalesced([a](const std::string&) {
+         auto families = pod_metric_families(a->collector.node());
+         for (auto& f : self_metric_families(a->collector, a->connection_log, a->counters,
+                                             read_process_stats()))
+           families.push_back(std::move(f));
+         if (a->http_server) families.push_back(http_connections_family(a->http_server->stats()));
          return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", render_text(families)};
        })},
-      {"/pods", coalesced([=](const std::string&) {
-         return HttpResponse{200, "application/json", json_text(pods_json(snapshot(false)))};
+      {"/pods", coalesced([a](const std::string& target) {
+         bool departed = query_params(target).count("departed") != 0;
+         return HttpResponse{200, "application/json",
+                             json_text(pods_json(a->collector.node(), departed))};
        })},
-      {"/flows", coalesced([=](const std::string&) {
-         return HttpResponse{200, "application/json", json_text(flows_json(snapshot(true)))};
+      {"/flows", coalesced([a](const std::string& target) {
+         std::string error;
+         FlowQuery query = flow_query(target, &error);
+         if (!error.empty()) return HttpResponse{400, "text/plain; charset=utf-8", error + "\n"};
+         return HttpResponse{200, "application/json", flows_text(a->collector, query)};
        })},
-      {"/healthz", [](const std::string&) { return HttpResponse{200, "text/plain", "ok\n"}; }},
+      // 503 until the datapath has been read, and while it cannot be: a probe restarts an agent
+      // that cannot see what it should measure. The count lets a client wait for a fresh model.
+      {"/healthz", [a](const std::string&) {
+         const CollectionStats& cs = a->collector.stats();
+         std::string body = "collections " + std::to_string(cs.collections) + "\n";
+         if (cs.collections == 0 || cs.last_failed)
+           return HttpResponse{503, "text/plain; charset=utf-8",
+                               "datapath unreadable: " +
+                                   (cs.last_error.empty() ? std::string("no scan yet") : cs.last_error) +
+                                   "\n" + body};
+         return HttpResponse{200, "text/plain; charset=utf-8", "ok\n" + body};
+       }},
   };
 }
 
-void log_reconcile(const ReconcileReport& r) {
+void log_reconcile(Agent& agent, const ReconcileReport& r) {
   if (r.orphan_counters)
-    log("reconciled: swept " + std::to_string(r.orphan_counters) + " counters without a pod");
+    log_debug("reconciled: swept " + std::to_string(r.orphan_counters) + " counters without a pod");
   if (r.expired_flows)
-    log("reconciled: expired " + std::to_string(r.expired_flows) + " closed, idle or orphaned flows");
+    log_debug("reconciled: expired " + std::to_string(r.expired_flows) +
+              " closed, idle or orphaned flows");
   if (r.swept_temp_files)
-    log("reconciled: removed " + std::to_string(r.swept_temp_files) +
-        " stale temp file(s) from the pending queue");
+    log_info("reconciled: removed " + std::to_string(r.swept_temp_files) +
+             " stale temp file(s) from the pending queue");
   if (r.attached || r.dropped_pending || r.adopted || r.collected || r.unpinned_links)
-    log("reconciled: attached " + std::to_string(r.attached) + " queued pods, adopted " +
-        std::to_string(r.adopted) + " from the CNI cache, dropped " +
-        std::to_string(r.dropped_pending) + " whose veth is gone, collected " +
-        std::to_string(r.collected) + " vanished pods, unpinned " +
-        std::to_string(r.unpinned_links) + " defunct links");
-  for (const auto& p : r.problems) log("reconcile: " + p);
-  for (const auto& op : r.failed_steps) agent_errors[op]++;
+    log_info("reconciled: attached " + std::to_string(r.attached) + " queued pods, adopted " +
+             std::to_string(r.adopted) + " from the CNI cache, dropped " +
+             std::to_string(r.dropped_pending) + " whose veth is gone, collected " +
+             std::to_string(r.collected) + " vanished pods, unpinned " +
+             std::to_string(r.unpinned_links) + " defunct links");
+  for (const auto& p : r.problems) log_warn("reconcile: " + p);
+  for (const auto& op : r.failed_steps) agent.counters.errors[op]++;
+  if (r.attach_failures) agent.counters.errors["attach"] += r.attach_failures;
+  agent.counters.expired["closed"] += r.expired_closed;
+  agent.counters.expired["idle"] += r.expired_idle;
+  agent.counters.expired["pod_gone"] += r.expired_pod_gone;
+}
+
+CloseReason close_reason(FlowExpiry why) {
+  switch (why) {
+    case FlowExpiry::Closed: return CloseReason::Fin;  // the record says fin or reset, from the flow
+    case FlowExpiry::Idle: return CloseReason::Idle;
+    case FlowExpiry::PodGone: return CloseReason::PodGone;
+  }
+  return CloseReason::Removed;
 }
 
 // Reconciles now, then every interval on the event loop.
-void schedule_reconcile(boost::asio::steady_timer& timer, const PinLayout& layout,
-                        const AgentOptions& opts) {
-  log_reconcile(reconcile(layout, {opts.state_dir, opts.cni_cache_dir,
-                                   opts.closed_flow_ttl_s * 1'000'000'000ULL,
-                                   opts.idle_flow_ttl_s * 1'000'000'000ULL}));
+void schedule_reconcile(boost::asio::steady_timer& timer, Agent& agent) {
+  const AgentOptions& opts = agent.opts;
+  ReconcileOptions options{opts.state_dir, opts.cni_cache_dir,
+                           opts.closed_flow_ttl_s * 1'000'000'000ULL,
+                           opts.idle_flow_ttl_s * 1'000'000'000ULL,
+                           [&agent](const FlowKey& key, const tcpulse_flow_stats& flow, FlowExpiry why) {
+                             agent.collector.flow_expiring(key, flow, close_reason(why));
+                           }};
+  log_reconcile(agent, reconcile(agent.layout, options));
   timer.expires_after(std::chrono::seconds(opts.reconcile_interval_s));
-  timer.async_wait([&timer, &layout, &opts](const boost::system::error_code& ec) {
-    if (!ec) schedule_reconcile(timer, layout, opts);
+  timer.async_wait([&timer, &agent](const boost::system::error_code& ec) {
+    if (!ec) schedule_reconcile(timer, agent);
+  });
+}
+
+void collect(Agent& agent) {
+  bool failing = agent.collector.stats().last_failed;
+  if (auto r = agent.collector.collect(); !r) {
+    agent.counters.errors["collection"]++;
+    if (!failing) log_warn("cannot read the datapath: " + r.error().describe());
+  } else if (failing) {
+    log_info("the datapath reads again");
+  }
+}
+
+// Collects now, then every interval on the event loop: the model every view reads.
+void schedule_collection(boost::asio::steady_timer& timer, Agent& agent) {
+  collect(agent);
+  timer.expires_after(std::chrono::milliseconds(agent.opts.interval_ms));
+  timer.async_wait([&timer, &agent](const boost::system::error_code& ec) {
+    if (!ec) schedule_collection(timer, agent);
   });
 }
 
@@ -115,8 +171,8 @@ HttpServerOptions http_options(const AgentOptions& opts) {
   rlim_t room = limit.rlim_cur > kReservedDescriptors * 2 ? limit.rlim_cur - kReservedDescriptors
                                                           : limit.rlim_cur / 2;
   if (http.max_connections > room) {
-    log("--http-max-connections " + std::to_string(http.max_connections) + " lowered to " +
-        std::to_string(room) + ": the descriptor limit is " + std::to_string(limit.rlim_cur));
+    log_warn("--http-max-connections " + std::to_string(http.max_connections) + " lowered to " +
+             std::to_string(room) + ": the descriptor limit is " + std::to_string(limit.rlim_cur));
     http.max_connections = room;
   }
   return http;
@@ -140,6 +196,11 @@ bool write_ready_file(const std::filesystem::path& path, const std::string& addr
 int main(int argc, char** argv) {
   auto parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));
   if (auto* err = std::get_if<UsageError>(&parsed)) {
+    if (err->version) {
+      std::cout << "tcpulse-agent " << TCPULSE_VERSION << " (datapath ABI " << TCPULSE_ABI_VERSION
+                << ")\n";
+      return 0;
+    }
     if (err->message.empty()) {
       std::cout << usage();
       return 0;
@@ -148,11 +209,25 @@ int main(int argc, char** argv) {
     return 2;
   }
   const AgentOptions& opts = std::get<AgentOptions>(parsed);
+  set_log_level(opts.log_level);
+  // A connection log on a pipe whose reader went away is counted, not fatal.
+  signal(SIGPIPE, SIG_IGN);
   PinLayout layout(opts.pin_dir);
   // Verifier output and map reuse problems are worth seeing; libbpf's chatter is not.
   set_libbpf_log([](LibbpfLevel level, const std::string& line) {
-    if (level == LibbpfLevel::Warn) log("libbpf: " + line);
+    if (level == LibbpfLevel::Warn) log_warn("libbpf: " + line);
   });
+
+  std::unique_ptr<ConnectionLog> connection_log;
+  if (!opts.connection_log.empty()) {
+    auto opened = ConnectionLog::open({opts.connection_log, opts.connection_log_max_bytes,
+                                       opts.connection_log_files});
+    if (!opened) {
+      log_error("cannot write the connection log: " + opened.error().describe());
+      return 1;
+    }
+    connection_log = std::move(opened).value();
+  }
 
   LoadedDatapath::Options load_options;
   load_options.flows_max = opts.flows_max;
@@ -161,64 +236,78 @@ int main(int argc, char** argv) {
   load_options.config.reorder_window_ns = opts.reorder_window_us * 1'000ULL;
   auto datapath = LoadedDatapath::load_and_pin(layout, load_options);
   if (!datapath) {
-    log("cannot load the datapath: " + datapath.error().describe());
+    log_error("cannot load the datapath: " + datapath.error().describe());
     return 1;
   }
   auto maps = DatapathMaps::open(layout);
   if (!maps) {
-    log("cannot open the pinned maps: " + maps.error().describe());
+    log_error("cannot open the pinned maps: " + maps.error().describe());
     return 1;
   }
-  log("datapath pinned under " + layout.root().string());
+  log_info("tcpulse-agent " TCPULSE_VERSION ": datapath pinned under " + layout.root().string());
   // Pods attached before this start still run the programs they were given.
   auto upgrade = upgrade_attachments(layout);
   if (upgrade.refreshed)
-    log("switched " + std::to_string(upgrade.refreshed) + " pod hook(s) to this build's programs");
+    log_info("switched " + std::to_string(upgrade.refreshed) + " pod hook(s) to this build's programs");
   if (upgrade.retired_versions)
-    log("retired " + std::to_string(upgrade.retired_versions) + " older datapath(s), moved " +
-        std::to_string(upgrade.moved_pods) + " pod(s) to this one");
-  for (const auto& problem : upgrade.problems) log("upgrade: " + problem);
+    log_info("retired " + std::to_string(upgrade.retired_versions) + " older datapath(s), moved " +
+             std::to_string(upgrade.moved_pods) + " pod(s) to this one");
+  for (const auto& problem : upgrade.problems) log_warn("upgrade: " + problem);
+
+  std::error_code ec;
+  std::filesystem::create_directories(opts.state_dir, ec);
+  CollectorOptions collector_options;
+  collector_options.pod_grace_ns = opts.pod_grace_s * 1'000'000'000ULL;
+  collector_options.checkpoint = opts.state_dir / "connections.ckpt";
+  Collector collector(maps.value(), collector_options, connection_log.get());
+  Agent agent{opts, layout, collector, connection_log.get(), {}, nullptr};
 
   boost::asio::io_context io;
-  // Pods created while no agent ran are attached before the first scrape can miss them.
-  boost::asio::steady_timer reconcile_timer(io);
-  schedule_reconcile(reconcile_timer, layout, opts);
-  auto server = HttpServer::start(io, opts.listen_host, opts.listen_port, routes(maps.value()),
+  // Pods created while no agent ran are attached before the first scrape can miss them, and
+  // the model holds them before the server answers.
+  boost::asio::steady_timer reconcile_timer(io), collection_timer(io);
+  schedule_reconcile(reconcile_timer, agent);
+  schedule_collection(collection_timer, agent);
+  auto server = HttpServer::start(io, opts.listen_host, opts.listen_port, routes(agent),
                                   http_options(opts));
   if (!server) {
-    log("cannot serve: " + server.error().describe());
+    log_error("cannot serve: " + server.error().describe());
     return 1;
   }
-  http_server = server.value();
+  agent.http_server = server.value();
   auto endpoint = server.value()->local_endpoint();
   std::string address = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
                                                      : endpoint.address().to_string()) +
                         ":" + std::to_string(endpoint.port());
-  log("serving http://" + address + "/metrics");
+  log_info("serving http://" + address + "/metrics");
   if (!opts.ready_file.empty() && !write_ready_file(opts.ready_file, address)) {
-    log("cannot write " + opts.ready_file.string());
+    log_error("cannot write " + opts.ready_file.string());
     return 1;
   }
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
-    log(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    log_info(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
     server.value()->stop();
     reconcile_timer.cancel();
+    collection_timer.cancel();
     io.stop();
   });
   io.run();
-  http_server.reset();  // before the event loop it runs on goes
+  agent.http_server.reset();  // before the event loop it runs on goes
+  // The last interval's records, so that a stop loses none.
+  collect(agent);
+  if (connection_log) connection_log->flush();
 
   if (opts.cleanup_on_exit) {
     datapath.value().reset();
     if (auto r = remove_datapath(layout); !r) {
-      log("cleanup failed: " + r.error().describe());
+      log_error("cleanup failed: " + r.error().describe());
       return 1;
     }
-    std::error_code ec;
     std::filesystem::remove_all(opts.state_dir / "pending", ec);
-    log("detached all pods and removed " + layout.root().string());
+    std::filesystem::remove(collector_options.checkpoint, ec);
+    log_info("detached all pods and removed " + layout.root().string());
   }
   return 0;
 }

@@ -60,9 +60,10 @@ void add_histogram(MetricFamily& f, Labels labels, const __u64 (&buckets)[TCPULS
 MetricFamily agent_errors_family(const std::map<std::string, uint64_t>& by_op) {
   auto f = family("tcpulse_agent_errors_total",
                   "Steps the agent could not carry out, by step: a reconcile step a failed map "
-                  "walk aborted (adopt, collect, sweep, expire), a datapath read (snapshot).",
+                  "walk aborted (adopt, collect, sweep, expire), a pod that could not be "
+                  "attached (attach), a scan of the datapath (collection).",
                   MetricType::Counter);
-  for (const char* op : {"adopt", "collect", "sweep", "expire", "snapshot"}) {
+  for (const char* op : {"adopt", "collect", "sweep", "expire", "attach", "collection"}) {
     auto it = by_op.find(op);
     add(f, {{"op", op}}, it == by_op.end() ? 0.0 : static_cast<double>(it->second));
   }

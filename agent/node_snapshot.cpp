@@ -11,6 +11,16 @@ bool flow_is_active(const tcpulse_flow_stats& flow) {
   return flow.state == TCPULSE_CONN_ESTABLISHED || flow.state == TCPULSE_CONN_MIDSTREAM;
 }
 
+namespace {
+
+uint64_t map_capacity(int fd) {
+  bpf_map_info info{};
+  __u32 len = sizeof(info);
+  return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.max_entries : 0;
+}
+
+}  // namespace
+
 std::string_view error_reason_name(int reason) {
   switch (reason) {
     case TCPULSE_ERR_TRUNCATED_IP: return "truncated_ip";
@@ -23,7 +33,8 @@ std::string_view error_reason_name(int reason) {
   return "unknown";
 }
 
-Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
+Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, const FlowVisitor& on_flow,
+                                   const PodsVisitor& on_pods) {
   NodeSnapshot snap;
   std::map<uint32_t, tcpulse_pod_stats> events;
   auto r = maps.pod_stats.for_each(
@@ -59,12 +70,23 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, bool with_flows) {
                            pod_events == events.end() ? tcpulse_pod_stats{} : pod_events->second, owned);
   }
 
-  r = maps.flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& stats) {
-    if (with_flows) snap.flows.push_back({key, stats});
+  if (on_pods) on_pods(snap.pods);
+
+  snap.flow_table.capacity = maps.flows.slots.size();
+  snap.overflow4.capacity = map_capacity(maps.flows.v4.fd());
+  snap.overflow6.capacity = map_capacity(maps.flows.v6.fd());
+  r = maps.flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& stats, FlowTables::Table table) {
+    (table == FlowTables::Table::Slots       ? snap.flow_table
+     : table == FlowTables::Table::Overflow4 ? snap.overflow4
+                                             : snap.overflow6).entries++;
     auto it = by_ifindex.find(key.ifindex);
-    if (it == by_ifindex.end() || !flow_is_pods(stats, it->second->account)) return;
-    add_live_flow(it->second->stats, stats);
-    if (flow_is_active(stats)) it->second->active_connections++;
+    const PodSnapshot* pod = nullptr;
+    if (it != by_ifindex.end() && flow_is_pods(stats, it->second->account)) {
+      pod = it->second;
+      add_live_flow(it->second->stats, stats);
+      if (flow_is_active(stats)) it->second->active_connections++;
+    }
+    if (on_flow) on_flow(key, stats, pod);
   });
   if (!r) return r.error();
 

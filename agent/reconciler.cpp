@@ -58,6 +58,7 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
       if (!mode) {
         report.problems.push_back("attach queued " + r.pod_namespace + "/" + r.pod_name + ": " +
                                   mode.error().describe());
+        report.attach_failures++;
         continue;
       }
       report.attached++;
@@ -85,7 +86,10 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
         PodRecord record = pod_identity(a, veth->netns_ino, &cached.result);
         auto mode = attachments.attach(veth->host->ifindex, record, AttachMode::Auto);
         if (mode) report.adopted++;
-        else report.problems.push_back("adopt " + record.pod_name + ": " + mode.error().describe());
+        else {
+          report.problems.push_back("adopt " + record.pod_name + ": " + mode.error().describe());
+          report.attach_failures++;
+        }
       }
     }
   }
@@ -151,17 +155,22 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + ts.tv_nsec;
-  std::vector<FlowKey> expired;
+  struct Expiring {
+    FlowKey key;
+    tcpulse_flow_stats flow;
+    FlowExpiry why;
+  };
+  std::vector<Expiring> expired;
   std::set<__u32> folded;
   walked = flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& flow) {
     auto pod = accounts.find(key.ifindex);
     if (!live.count(key.ifindex) || pod == accounts.end()) {
-      expired.push_back(key);  // a vanished pod's
+      expired.push_back({key, flow, FlowExpiry::PodGone});  // a vanished pod's
       return;
     }
     if (!flow_is_pods(flow, pod->second)) {
       // A former pod's on a reused ifindex; unless it is being created this instant.
-      if (flow.first_seen_ns) expired.push_back(key);
+      if (flow.first_seen_ns) expired.push_back({key, flow, FlowExpiry::PodGone});
       return;
     }
     uint64_t last = flow_last_seen_ns(flow);
@@ -172,7 +181,7 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
     // may go uncounted; a pod's counter never goes back.
     fold_expired_flow(pod->second, flow);
     folded.insert(key.ifindex);
-    expired.push_back(key);
+    expired.push_back({key, flow, closed ? FlowExpiry::Closed : FlowExpiry::Idle});
   });
   if (!walked) {
     step_failed(report, "expire", walked.error());
@@ -185,9 +194,15 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
       report.problems.push_back("keep expired flows' counts: " + r.error().describe());
       unwritten.insert(ifindex);
     }
-  for (const auto& key : expired) {
-    if (unwritten.count(key.ifindex)) continue;
-    if (auto r = flows.erase(key, now); r && r.value()) report.expired_flows++;
+  for (const auto& e : expired) {
+    if (unwritten.count(e.key.ifindex)) continue;
+    if (options.on_expire) options.on_expire(e.key, e.flow, e.why);
+    if (auto r = flows.erase(e.key, now); r && r.value()) {
+      report.expired_flows++;
+      (e.why == FlowExpiry::Closed ? report.expired_closed
+       : e.why == FlowExpiry::Idle ? report.expired_idle
+                                   : report.expired_pod_gone)++;
+    }
   }
   report.freed_flow_slots = flows.free_retired(now);
 

@@ -14,9 +14,11 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "tc-bpf/lib/flow_key.h"
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/result.h"
 
@@ -30,6 +32,8 @@ struct ReconcileReport {
   int unpinned_links = 0;    // defunct link pins without a record removed
   int orphan_counters = 0;   // per-pod counters without a record removed
   int expired_flows = 0;     // closed or idle flows past their TTL, or of vanished pods, removed
+  int expired_closed = 0, expired_idle = 0, expired_pod_gone = 0;  // the same, by reason
+  int attach_failures = 0;   // queued or cached pods that could not be attached
   int freed_flow_slots = 0;  // flow table slots retired a grace period ago, now free
   int swept_temp_files = 0;  // stale temp files in the pending queue removed
   std::vector<std::string> problems;  // one line each, for the log
@@ -38,11 +42,17 @@ struct ReconcileReport {
   std::vector<std::string> failed_steps;
 };
 
+// Why a flow is removed from the table.
+enum class FlowExpiry { Closed, Idle, PodGone };
+
 struct ReconcileOptions {
   std::filesystem::path state_dir;      // the plugin's pending queue
   std::filesystem::path cni_cache_dir;  // libcni's result cache to adopt pods from; empty: none
   uint64_t closed_flow_ttl_ns = 60ULL * 1000 * 1000 * 1000;
   uint64_t idle_flow_ttl_ns = 3600ULL * 1000 * 1000 * 1000;
+  // Called right before each flow is removed, with what it counted last: the agent writes its
+  // connection's close record then, so that no connection leaves the table unrecorded.
+  std::function<void(const FlowKey&, const tcpulse_flow_stats&, FlowExpiry)> on_expire;
 };
 
 ReconcileReport reconcile(const PinLayout& layout, const ReconcileOptions& options);

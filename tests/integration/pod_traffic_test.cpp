@@ -61,7 +61,7 @@ int tcpulse_tcx_links() {
 
 // The flow of `pod` whose local port is `local_port` in the agent's /flows, if any.
 std::optional<json> find_flow(const AgentProcess& agent, const std::string& pod, int local_port) {
-  for (const auto& f : json::parse(agent.get("/flows")))
+  for (const auto& f : json::parse(agent.get("/flows"))["flows"])
     if (f["pod"] == pod && f["local_port"] == local_port) return f;
   return std::nullopt;
 }
@@ -107,7 +107,7 @@ class PodTraffic : public ::testing::Test {
 };
 
 TEST_F(PodTraffic, KnownBytesAreReportedForTheRightPodAndDirection) {
-  AgentProcess agent(unique_pin_dir());
+  AgentProcess agent(unique_pin_dir(), true, {"--pod-grace", "2"});
   agent.wait_ready();
   PinLayout layout(unique_pin_dir());
   {
@@ -144,7 +144,7 @@ TEST_F(PodTraffic, KnownBytesAreReportedForTheRightPodAndDirection) {
     EXPECT_EQ(find_sample(samples, "tcpulse_pod_info", {{"pod", "client"}, {"namespace", "shop"}}), 1);
 
     // Per flow, the payload is what the client sent and the server read (plus any resends).
-    auto flows = json::parse(agent.get("/flows"));
+    auto flows = json::parse(agent.get("/flows"))["flows"];
     bool client_flow = false, server_flow = false;
     for (const auto& f : flows) {
       if (f["pod"] == "client" && f["local_port"] == transfer.client_port && f["remote_port"] == 7070) {
@@ -171,9 +171,13 @@ TEST_F(PodTraffic, KnownBytesAreReportedForTheRightPodAndDirection) {
     EXPECT_TRUE(json::parse(agent.get("/pods")).empty());
     EXPECT_TRUE(std::filesystem::is_empty(layout.links_dir()));
     EXPECT_EQ(tcpulse_tcx_links(), links_before_);
-    EXPECT_EQ(find_sample(parse_prometheus_text(agent.get("/metrics")), "tcpulse_bytes_total",
-                          {{"pod", "client"}, {"direction", "egress"}}),
-              std::nullopt);
+    // The deleted pods' series stay for the grace period with their final values, then go.
+    auto after_del = [&] {
+      return find_sample(parse_prometheus_text(agent.get("/metrics")), "tcpulse_bytes_total",
+                         {{"pod", "client"}, {"direction", "egress"}});
+    };
+    EXPECT_GE(after_del().value_or(0), client_out);
+    EXPECT_TRUE(eventually([&] { return !after_del().has_value(); }, 5));
   }
   EXPECT_EQ(agent.stop(), 0) << agent.log();
   EXPECT_FALSE(std::filesystem::exists(unique_pin_dir()));
@@ -554,7 +558,7 @@ TEST_F(PodTraffic, ClosedFlowsExpireAndOpenOnesStay) {
   Connection held = connect_in_netns(a.netns_path, b.ip, 7078);
 
   auto has_flow = [&](int port) {
-    for (const auto& f : json::parse(agent.get("/flows")))
+    for (const auto& f : json::parse(agent.get("/flows"))["flows"])
       if (f["pod"] == "a" && f["remote_port"] == port) return true;
     return false;
   };

@@ -35,6 +35,7 @@ AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,
                                    "--pin-dir", pin_dir.string(), "--ready-file",
                                    (dir_ / "ready").string(), "--state-dir",
                                    state_dir_for(pin_dir).string(), "--reconcile-interval", "1",
+                                   "--interval", "0.1",
                                    "--cni-cache-dir", ""};
   if (cleanup_on_exit) args.push_back("--cleanup-on-exit");
   args.insert(args.end(), extra_args.begin(), extra_args.end());
@@ -60,7 +61,31 @@ void AgentProcess::wait_ready() {
   throw std::runtime_error("tcpulse-agent not ready after 20 s:\n" + log());
 }
 
-std::string AgentProcess::get(const std::string& target) const { return http_get(address_, target); }
+uint64_t AgentProcess::collections() const {
+  std::string health;
+  try {
+    health = http_get(address_, "/healthz");
+  } catch (const std::exception&) {
+    return 0;  // 503: the datapath cannot be read
+  }
+  size_t at = health.find("collections ");
+  return at == std::string::npos ? 0 : std::stoull(health.substr(at + 12));
+}
+
+std::string AgentProcess::get(const std::string& target) const {
+  if (target.rfind("/healthz", 0) != 0) {
+    // A scan that ends after this point began after the call: its model has what came before.
+    uint64_t before = collections();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (collections() <= before && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return http_get(address_, target);
+}
+
+std::string AgentProcess::get_now(const std::string& target) const {
+  return http_get(address_, target);
+}
 
 int AgentProcess::stop() {
   int status = stop_child(pid_);

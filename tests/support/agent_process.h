@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,7 +24,13 @@ class AgentProcess {
   // Waits until the agent serves; throws with its log if it exits or takes longer than 20 s.
   void wait_ready();
   const std::string& address() const { return address_; }
+  // The answer once the agent's model is fresh: after a collection that began after the call
+  // (the test agent collects every 0.1 s unless --interval says otherwise).
   std::string get(const std::string& target) const;
+  // The answer now, from whatever the model holds.
+  std::string get_now(const std::string& target) const;
+  // Collections the agent has made (from /healthz).
+  uint64_t collections() const;
   // SIGTERM and wait; returns the exit status.
   int stop();
   std::string log() const;
