@@ -10,6 +10,8 @@ packages=(
 	libnetfilter-queue-dev
 	# run and test
 	iproute2 iptables containernetworking-plugins jq curl iperf3 util-linux procps
+	# the agent scraped by a real Prometheus server (and promtool), in tests
+	prometheus
 	# accuracy tests: an independent packet analyser
 	tshark
 	# end to end: a real libcni runtime and an image made from busybox-static

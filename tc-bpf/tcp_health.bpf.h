@@ -121,11 +121,21 @@ static __always_inline void track_handshake(const struct packet *pkt,
 		record_handshake(flow, pod, TCPULSE_ROLE_SERVER);
 }
 
-/* pping's passive RTT: the first segment leaving the pod with a new TSval starts a sample (pure
- * ACKs do not: their timing depends on the pod's delayed-ACK logic); the first segment coming
- * back whose TSecr echoes it ends the sample. One sample outstanding per flow, and one started
- * per tcpulse_config.rtt_sample_interval_ns at most: nothing to expire but a slot. ts_moved: the segment's TSval
- * differs from the last one this direction carried (stamp_direction). */
+/* pping's passive RTT: the first segment leaving the pod with a new TSval starts a sample; the
+ * first segment coming back whose TSecr echoes it ends the sample. One sample outstanding per
+ * flow, and one started per tcpulse_config.rtt_sample_interval_ns at most: nothing to expire but a
+ * slot. ts_moved: the segment's TSval differs from the last one this direction carried
+ * (stamp_direction).
+ *
+ * A sample started by a pure ACK (a receiving pod's only segments) measures the pod's ACK to the
+ * sender's data that answers it. That answer is prompt only if the sender is sending: the ACK
+ * of a burst's end is echoed by the next burst, idle time included. So such a sample is marked
+ * in the low bits of its start time (ns; two bits of precision spared) and stands only if data
+ * the sender sent before the ACK reached it arrives after the ACK left (its pipe was full), and
+ * the echo itself carries data, as the kernel's receive-side RTT (tcp_rcv_rtt_measure_ts) asks. */
+#define RTT_SAMPLE_UNCONFIRMED 1ULL
+#define RTT_SAMPLE_FROM_ACK 2ULL
+#define RTT_SAMPLE_MARKS (RTT_SAMPLE_UNCONFIRMED | RTT_SAMPLE_FROM_ACK)
 static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_flow_stats *flow,
 				      struct pod_ref *pod, int dir, __u32 payload, int ts_moved)
 {
@@ -133,33 +143,51 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 	 * one started, in the line of the direction that starts them. */
 	struct tcpulse_flow_dir *in = &flow->ingress;
 	struct tcpulse_flow_dir *out = &flow->egress;
-	__u64 now;
+	int ack_only, limited;
+	__u64 now, open;
 
 	if (unlikely(!pkt->opts.has_ts))
 		return;
 	if (dir == TCPULSE_DIR_EGRESS) {
 		if (likely(!ts_moved))
 			return;
-		if (!(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN))))
-			return;
+		ack_only = !(payload || (pkt->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)));
 		now = tcpulse_now_ns();
-		if (out->ts_sent_ns && now - out->ts_sent_ns < tcpulse_config.rtt_sample_interval_ns)
+		limited = out->ts_sent_ns &&
+			  now - out->ts_sent_ns < tcpulse_config.rtt_sample_interval_ns;
+		if (limited && ack_only)
 			return;
-		if (in->ts_sent_ns && now - in->ts_sent_ns < tcpulse_config.rtt_sample_expiry_ns)
-			return;
+		/* Data takes over a sample an ACK opened (the ACK right before a request would
+		 * otherwise take its sample); past that, one sample at a time, at the rate limit. */
+		open = in->ts_sent_ns;
+		if (ack_only || !(open & RTT_SAMPLE_FROM_ACK)) {
+			if (limited)
+				return;
+			if (open && now - open < tcpulse_config.rtt_sample_expiry_ns)
+				return;
+		}
 		in->tsval_sent = pkt->opts.tsval;
-		in->ts_sent_ns = now;
+		in->ts_sent_ns = (now & ~RTT_SAMPLE_MARKS) | (ack_only ? RTT_SAMPLE_MARKS : 0);
 		out->ts_sent_ns = now;
 		return;
 	}
 	if (likely(!in->ts_sent_ns) || unlikely(!(pkt->flags & TCP_FLAG_ACK)))
 		return;
 	if (unlikely(pkt->opts.tsecr == in->tsval_sent)) {
-		record_rtt(flow, pod, tcpulse_now_ns() - in->ts_sent_ns);
+		/* An ACK's sample stands only if confirmed, and ended by data: an echo with nothing
+		 * before it may have waited for the sender to have something to say. */
+		__u64 marks = in->ts_sent_ns & RTT_SAMPLE_MARKS;
+
+		if (!(marks & RTT_SAMPLE_UNCONFIRMED) && (payload || !(marks & RTT_SAMPLE_FROM_ACK)))
+			record_rtt(flow, pod, tcpulse_now_ns() - (in->ts_sent_ns & ~RTT_SAMPLE_MARKS));
 		in->ts_sent_ns = 0;
 	} else if (unlikely(seq_after(pkt->opts.tsecr, in->tsval_sent))) {
 		/* The echo skipped our TSval (ACK of a later segment): start a new sample. */
 		in->ts_sent_ns = 0;
+	} else if (unlikely(in->ts_sent_ns & RTT_SAMPLE_UNCONFIRMED) && payload) {
+		/* Data the sender sent before the ACK reached it, arriving after the ACK left: it was
+		 * sending, its pipe still full, and answers the ACK as soon as it gets it. */
+		in->ts_sent_ns &= ~RTT_SAMPLE_UNCONFIRMED;
 	}
 }
 

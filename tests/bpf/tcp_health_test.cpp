@@ -108,6 +108,45 @@ TEST_P(TcpHealth, SynRetryIsCountedAndHandshakeTimedFromTheLastSyn) {
   EXPECT_EQ(flow(c).egress.events.syns, 2u);
 }
 
+TEST_P(TcpHealth, AReceiverSamplesRttFromItsAcksWhileTheSenderIsSending) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  uint64_t t = 10'000 * US;
+  // The peer sends; the pod only ACKs. Data the peer sent before the ACK reached it arrives after
+  // the ACK left (its pipe was full); its next segment, sent on receiving the ACK, echoes it.
+  at(t, I, c.in().seq(5001).ack(1001).timestamps(600, 90).payload(2000));
+  at(t + 10 * US, E, c.out().seq(1001).ack(7001).timestamps(100, 600));
+  at(t + 15 * US, I, c.in().seq(7001).ack(1001).timestamps(600, 90).payload(2000));
+  at(t + 310 * US, I, c.in().seq(9001).ack(1001).timestamps(601, 100).payload(2000));
+  EXPECT_EQ(flow(c).rtt_count, 2u) << "the SYN's and the ACK's";
+  EXPECT_EQ(flow(c).rtt_max_ns, 300 * US);
+  // An ACK after which nothing came until the echo: the sender may have been idle meanwhile.
+  t += 20'000 * US;
+  at(t, E, c.out().seq(1001).ack(11001).timestamps(120, 601));
+  at(t + 900'000 * US, I, c.in().seq(11001).ack(1001).timestamps(700, 120).payload(100));
+  EXPECT_EQ(flow(c).rtt_count, 2u);
+  // Confirmed, but echoed by a pure ACK (its timing is the peer's delayed-ACK logic): none either.
+  t += 920'000 * US;
+  at(t, E, c.out().seq(1001).ack(11101).timestamps(130, 700));
+  at(t + 5 * US, I, c.in().seq(11101).ack(1001).timestamps(700, 120).payload(100));
+  at(t + 200 * US, I, c.in().seq(11201).ack(1001).timestamps(701, 130));
+  EXPECT_EQ(flow(c).rtt_count, 2u);
+}
+
+TEST_P(TcpHealth, DataRightAfterAnAckTakesItsSample) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  uint64_t t = 10'000 * US;
+  // A response arrives; the pod ACKs it at once (quickack), then sends the next request: the
+  // request, not the ACK, is what the echo answers.
+  at(t, I, c.in().seq(5001).ack(1001).timestamps(600, 90).payload(100));
+  at(t + 10 * US, E, c.out().seq(1001).ack(5101).timestamps(100, 600));
+  at(t + 20 * US, E, c.out().seq(1001).ack(5101).timestamps(101, 600).payload(100));
+  at(t + 520 * US, I, c.in().seq(5101).ack(1101).timestamps(601, 101).payload(100));
+  EXPECT_EQ(flow(c).rtt_count, 2u);
+  EXPECT_EQ(flow(c).rtt_max_ns, 500 * US);
+}
+
 TEST_P(TcpHealth, ContinuousRttFromTimestamps) {
   Conn c;
   client_handshake(c, 0, 100 * US);

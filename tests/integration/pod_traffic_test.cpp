@@ -61,7 +61,7 @@ int tcpulse_tcx_links() {
 
 // The flow of `pod` whose local port is `local_port` in the agent's /flows, if any.
 std::optional<json> find_flow(const AgentProcess& agent, const std::string& pod, int local_port) {
-  for (const auto& f : json::parse(agent.get("/flows"))["flows"])
+  for (const auto& f : json(json::parse(agent.get("/flows"))["flows"]))
     if (f["pod"] == pod && f["local_port"] == local_port) return f;
   return std::nullopt;
 }
@@ -144,7 +144,7 @@ TEST_F(PodTraffic, KnownBytesAreReportedForTheRightPodAndDirection) {
     EXPECT_EQ(find_sample(samples, "tcpulse_pod_info", {{"pod", "client"}, {"namespace", "shop"}}), 1);
 
     // Per flow, the payload is what the client sent and the server read (plus any resends).
-    auto flows = json::parse(agent.get("/flows"))["flows"];
+    auto flows = json(json::parse(agent.get("/flows"))["flows"]);
     bool client_flow = false, server_flow = false;
     for (const auto& f : flows) {
       if (f["pod"] == "client" && f["local_port"] == transfer.client_port && f["remote_port"] == 7070) {
@@ -558,7 +558,7 @@ TEST_F(PodTraffic, ClosedFlowsExpireAndOpenOnesStay) {
   Connection held = connect_in_netns(a.netns_path, b.ip, 7078);
 
   auto has_flow = [&](int port) {
-    for (const auto& f : json::parse(agent.get("/flows"))["flows"])
+    for (const auto& f : json(json::parse(agent.get("/flows"))["flows"]))
       if (f["pod"] == "a" && f["remote_port"] == port) return true;
     return false;
   };

@@ -122,7 +122,7 @@ class Accuracy : public ::testing::Test {
     return "";
   }
   json flow_of(const std::string& pod, int remote_port) {
-    for (const auto& f : json::parse(agent_->get("/flows"))["flows"])
+    for (const auto& f : json(json::parse(agent_->get("/flows"))["flows"]))
       if (f["pod"] == pod && f["remote_port"] == remote_port) return f;
     return nullptr;
   }
