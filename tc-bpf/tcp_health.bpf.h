@@ -132,7 +132,9 @@ static __always_inline void track_handshake(const struct packet *pkt,
  * of a burst's end is echoed by the next burst, idle time included. So such a sample is marked
  * in the low bits of its start time (ns; two bits of precision spared) and stands only if data
  * the sender sent before the ACK reached it arrives after the ACK left (its pipe was full), and
- * the echo itself carries data, as the kernel's receive-side RTT (tcp_rcv_rtt_measure_ts) asks. */
+ * the echo itself carries data, as the kernel's receive-side RTT (tcp_rcv_rtt_measure_ts) asks.
+ * What it measures is the round trip plus the sender's time to answer: its pacing, and for a
+ * bursty sender the pause before a burst that a full pipe did not reveal (README: "RTT"). */
 #define RTT_SAMPLE_UNCONFIRMED 1ULL
 #define RTT_SAMPLE_FROM_ACK 2ULL
 #define RTT_SAMPLE_MARKS (RTT_SAMPLE_UNCONFIRMED | RTT_SAMPLE_FROM_ACK)
@@ -178,7 +180,8 @@ static __always_inline void track_rtt(const struct packet *pkt, struct tcpulse_f
 		 * before it may have waited for the sender to have something to say. */
 		__u64 marks = in->ts_sent_ns & RTT_SAMPLE_MARKS;
 
-		if (!(marks & RTT_SAMPLE_UNCONFIRMED) && (payload || !(marks & RTT_SAMPLE_FROM_ACK)))
+		if (!(marks & RTT_SAMPLE_UNCONFIRMED) &&
+		    (!(marks & RTT_SAMPLE_FROM_ACK) || payload))
 			record_rtt(flow, pod, tcpulse_now_ns() - (in->ts_sent_ns & ~RTT_SAMPLE_MARKS));
 		in->ts_sent_ns = 0;
 	} else if (unlikely(seq_after(pkt->opts.tsecr, in->tsval_sent))) {

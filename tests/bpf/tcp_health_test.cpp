@@ -126,11 +126,36 @@ TEST_P(TcpHealth, AReceiverSamplesRttFromItsAcksWhileTheSenderIsSending) {
   at(t + 900'000 * US, I, c.in().seq(11001).ack(1001).timestamps(700, 120).payload(100));
   EXPECT_EQ(flow(c).rtt_count, 2u);
   // Confirmed, but echoed by a pure ACK (its timing is the peer's delayed-ACK logic): none either.
-  t += 920'000 * US;
-  at(t, E, c.out().seq(1001).ack(11101).timestamps(130, 700));
-  at(t + 5 * US, I, c.in().seq(11101).ack(1001).timestamps(700, 120).payload(100));
-  at(t + 200 * US, I, c.in().seq(11201).ack(1001).timestamps(701, 130));
+  t += 50'000 * US;
+  at(t, E, c.out().seq(1001).ack(11301).timestamps(180, 730));
+  at(t + 5 * US, I, c.in().seq(11301).ack(1001).timestamps(730, 125).payload(100));
+  at(t + 200 * US, I, c.in().seq(11401).ack(1001).timestamps(731, 180));
   EXPECT_EQ(flow(c).rtt_count, 2u);
+}
+
+TEST_P(TcpHealth, AReceiverOfABulkTransferSamplesAtTheRateLimit) {
+  Conn c;
+  client_handshake(c, 0, 100 * US);
+  // The peer sends 1 segment every 50 us; the pod ACKs every second one at once. The path's RTT
+  // is 2 ms: the peer's segment sent at time s echoes the pod's ACK TSval of time s - 2 ms.
+  constexpr uint64_t kRtt = 2'000 * US, kStart = 10'000 * US;
+  uint32_t seq = 5001, ack_seq = 5001;
+  auto ms = [](uint64_t ns) { return static_cast<uint32_t>(ns / 1'000'000); };
+  for (uint64_t now = kStart; now < kStart + 200'000 * US; now += 50 * US) {
+    uint32_t echo = now - kRtt >= kStart ? 1000 + ms(now - kRtt) : 11;
+    at(now, I, c.in().seq(seq).ack(1001).timestamps(ms(now) + 7000, echo).payload(1000));
+    seq += 1000;
+    if ((seq / 1000) % 2 == 0) {
+      ack_seq = seq;
+      at(now + 1 * US, E, c.out().seq(1001).ack(ack_seq).timestamps(1000 + ms(now), ms(now) + 7000));
+    }
+  }
+  auto f = flow(c);
+  EXPECT_GE(f.rtt_count, 10u) << "one per 10 ms (rate limit) after the first RTT";
+  // Beyond the handshake's: the 2 ms round trip, give or take the TSval's 1 ms tick.
+  uint64_t acks_mean = (f.rtt_sum_ns - 100 * US) / (f.rtt_count - 1);
+  EXPECT_GE(acks_mean, kRtt - 1'000 * US);
+  EXPECT_LE(f.rtt_max_ns, kRtt + 1'000 * US);
 }
 
 TEST_P(TcpHealth, DataRightAfterAnAckTakesItsSample) {

@@ -308,5 +308,68 @@ TEST_F(Accuracy, RttMatchesAnInjectedDelayAndTheKernelsTcpInfo) {
   EXPECT_GE(le("0.0256"), count / 2);  // the median sample is in the 20 ms bucket
 }
 
+TEST_F(Accuracy, AReceiversRttFromItsAcksMatchesTheSendersTcpInfo) {
+  constexpr int kDelayUs = 20'000;
+  Background delay({"ip", "netns", "exec", client_.netns_name, TCPULSE_BIN_DIR "/nfq-delay", "8",
+                    std::to_string(kDelayUs)},
+                   dir_ / "nfq-rx.log");
+  ASSERT_TRUE(eventually([&] { return slurp(dir_ / "nfq-rx.log").find("ready") != std::string::npos; }, 10))
+      << slurp(dir_ / "nfq-rx.log");
+  // The server's ACKs wait 20 ms on entering the client's namespace: the server only ACKs, and
+  // its ACK to the data answering it is one round trip, the one the client's kernel times. (Held
+  // on the client's way out instead, its data would count against its own small-queue budget
+  // for those 20 ms and slow its answers: a harness artifact, not a path's.)
+  in_pod(client_, {"iptables", "-A", "INPUT", "-p", "tcp", "--sport", "7103", "-j", "NFQUEUE",
+                   "--queue-num", "8", "--queue-bypass"});
+  UniqueFd listener = listen_in_netns(server_.netns_path, server_.ip, 7103);
+  std::thread sink([&] {
+    UniqueFd c(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    char buf[65536];
+    while (read(c.get(), buf, sizeof(buf)) > 0) {
+    }
+  });
+  Connection client = connect_in_netns(client_.netns_path, server_.ip, 7103);
+  std::string chunk(65536, 'x');
+  tcp_info info{};
+  // A bulk sender for 2 s: as fast as the window lets it, so always with data in flight.
+  for (auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+       std::chrono::steady_clock::now() < end;)
+    ASSERT_GT(write(client.fd.get(), chunk.data(), chunk.size()), 0);
+  socklen_t ilen = sizeof(info);
+  getsockopt(client.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &ilen);
+  uint16_t client_port = client.local_port;
+  client.fd.reset();
+  sink.join();
+
+  json f;
+  ASSERT_TRUE(eventually([&] {
+    f = flow_of("server", client_port);
+    return !f.is_null() && f["state"] == "closed";
+  }, 10)) << f.dump();
+  double samples = f["rtt_samples"], min = f["rtt_min_ns"], mean = f["rtt_mean_ns"];
+  std::printf("[ measured ] the receiver's RTT with %d us injected on the ACKs' way: %.0f samples, "
+              "min %.1f / mean %.1f us; the sender's tcpi_rtt %u us, tcpi_min_rtt %u us\n",
+              kDelayUs, samples, min / 1e3, mean / 1e3, info.tcpi_rtt, info.tcpi_min_rtt);
+  EXPECT_GE(samples, 5) << "fewer than a sender gets: only ACKs the sender answers at once count";
+  // The round trip itself: the fastest sample is the sender's fastest.
+  EXPECT_GE(min, kDelayUs * 1e3);
+  EXPECT_NEAR(min / 1e3, info.tcpi_min_rtt, info.tcpi_min_rtt * 0.05);
+  // The receiver's samples also hold the sender's time to answer an ACK (its pacing), which the
+  // sender's own RTT does not: most are in the sender's smoothed RTT's histogram bucket, and the
+  // mean is close to it.
+  auto text = parse_prometheus_text(agent_->get("/metrics"));
+  double in_bucket = find_sample(text, "tcpulse_tcp_rtt_seconds_bucket", {{"pod", "server"}, {"le", "0.0256"}})
+                         .value_or(-1);
+  double below = find_sample(text, "tcpulse_tcp_rtt_seconds_bucket", {{"pod", "server"}, {"le", "0.0128"}})
+                     .value_or(-1);
+  double count = find_sample(text, "tcpulse_tcp_rtt_seconds_count", {{"pod", "server"}}).value_or(-1);
+  ASSERT_GT(info.tcpi_rtt, 12'800u);
+  ASSERT_LE(info.tcpi_rtt, 25'600u);  // (12.8, 25.6] ms
+  EXPECT_EQ(below, 0);
+  EXPECT_GE(in_bucket, count / 2) << "the median sample is in tcpi_rtt's bucket";
+  EXPECT_GE(mean / 1e3, info.tcpi_min_rtt);
+  EXPECT_LE(mean / 1e3, info.tcpi_rtt * 1.15);
+}
+
 }  // namespace
 }  // namespace tcpulse::test

@@ -1,0 +1,215 @@
+// The agent scraped by a real Prometheus server (Debian's prometheus: its own config, storage in a
+// temp dir, a loopback port), checked through Prometheus's query API as a dashboard would ask:
+// rates match the traffic, both pods of a bulk transfer have a finite RTT quantile, and counters
+// never reset across an agent kill -9 and restart. promtool lints /metrics.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fcntl.h>
+
+#include <cmath>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/agent_process.h"
+#include "tests/support/child_process.h"
+#include "tests/support/command.h"
+#include "tests/support/eventually.h"
+#include "tests/support/http_get.h"
+#include "tests/support/privileges.h"
+#include "tests/support/tcp_transfer.h"
+#include "tests/support/test_node.h"
+#include "tests/support/test_pins.h"
+
+namespace tcpulse::test {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kPrometheus = "/usr/bin/prometheus";
+constexpr const char* kPromtool = "/usr/bin/promtool";
+
+uint16_t free_loopback_port() {
+  UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr = ipv4_address("127.0.0.1", 0);
+  bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(s.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);
+}
+
+std::string url_encode(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char hex[4];
+      snprintf(hex, sizeof(hex), "%%%02X", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+// A Prometheus server scraping one target every second, stopped (by its pid) at the end.
+class PrometheusServer {
+ public:
+  PrometheusServer(const std::filesystem::path& dir, const std::string& target) : dir_(dir) {
+    std::ofstream(dir / "prometheus.yml")
+        << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        << "scrape_configs:\n  - job_name: tcpulse\n    static_configs:\n"
+        << "      - targets: ['" << target << "']\n";
+    address_ = "127.0.0.1:" + std::to_string(free_loopback_port());
+    UniqueFd log(open((dir / "prometheus.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    ChildOptions options;
+    options.stdout_fd = options.stderr_fd = log.get();
+    pid_ = spawn_child({kPrometheus, "--config.file=" + (dir / "prometheus.yml").string(),
+                        "--storage.tsdb.path=" + (dir / "data").string(),
+                        "--web.listen-address=" + address_, "--log.level=warn"},
+                       options);
+  }
+  ~PrometheusServer() { stop_child(pid_); }
+
+  bool ready() const {
+    try {
+      http_get(address_, "/-/ready");
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  // The values of an instant query's vector, by the label `by`.
+  std::map<std::string, double> query(const std::string& promql, const std::string& by) const {
+    auto doc = json::parse(http_get(address_, "/api/v1/query?query=" + url_encode(promql)));
+    std::map<std::string, double> out;
+    for (const auto& r : doc["data"]["result"]) {
+      std::string key = r["metric"].contains(by) ? r["metric"][by].get<std::string>() : "";
+      out[key] = std::stod(r["value"][1].get<std::string>());  // "NaN" and "+Inf" parse too
+    }
+    return out;
+  }
+  std::string log() const {
+    std::ifstream in(dir_ / "prometheus.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  std::filesystem::path dir_;
+  std::string address_;
+  pid_t pid_ = -1;
+};
+
+class RealPrometheus : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TCPULSE_SKIP_UNLESS(node_unavailable());
+    if (!std::filesystem::exists(kPrometheus) || !std::filesystem::exists(kPromtool))
+      GTEST_SKIP() << "SKIPPED: no prometheus server or promtool (Debian's prometheus package; "
+                      "hack/deps.sh installs it)";
+    pin_dir_ = test_pin_dir("prom");
+    char tmpl[] = "/tmp/tcpulse-prom-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    std::filesystem::remove_all(pin_dir_, ec);
+    std::filesystem::remove_all(state_dir_for(pin_dir_), ec);
+  }
+  std::filesystem::path pin_dir_, dir_;
+};
+
+TEST_F(RealPrometheus, RatesQuantilesAndNoResetAcrossAnAgentKill) {
+  std::string agent_address = "127.0.0.1:" + std::to_string(free_loopback_port());
+  std::vector<std::string> args = {"--interval", "1", "--listen", agent_address};
+  auto first = std::make_unique<AgentProcess>(pin_dir_, false, args);
+  first->wait_ready();
+  PrometheusServer prom(dir_, agent_address);
+  ASSERT_TRUE(eventually([&] { return prom.ready(); }, 30)) << prom.log();
+
+  TestNode node(pin_dir_);
+  const TestPod client = node.add_pod("client");
+  const TestPod server = node.add_pod("server");
+  UniqueFd listener = listen_in_netns(server.netns_path, server.ip, 7301);
+  std::atomic<bool> stop{false};
+  std::thread sink([&] {
+    UniqueFd c(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    char buf[65536];
+    while (read(c.get(), buf, sizeof(buf)) > 0) {
+    }
+  });
+  // A paced bulk transfer: 1 MB every 50 ms, 20 MB/s, until told to stop.
+  Connection conn = connect_in_netns(client.netns_path, server.ip, 7301);
+  std::atomic<uint64_t> sent{0};
+  std::thread sender([&] {
+    std::string chunk(1'000'000, 'x');
+    auto next = std::chrono::steady_clock::now();
+    while (!stop) {
+      size_t off = 0;
+      while (off < chunk.size()) {
+        ssize_t n = write(conn.fd.get(), chunk.data() + off, chunk.size() - off);
+        if (n <= 0) return;
+        off += n;
+      }
+      sent += chunk.size();
+      next += std::chrono::milliseconds(50);
+      std::this_thread::sleep_until(next);
+    }
+  });
+  auto finish = [&] {
+    stop = true;
+    sender.join();
+    conn.fd.reset();
+    sink.join();
+  };
+
+  // rate() over the agent's counter is the paced rate (payload plus ~3.5% of headers).
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  auto rate = prom.query("rate(tcpulse_bytes_total{pod=\"client\",direction=\"egress\"}[5s])", "pod");
+  EXPECT_NEAR(rate["client"], 20e6 * 1.035, 20e6 * 0.25) << prom.log();
+  // Both pods of the transfer have an RTT: the sender from its data, the receiver from its ACKs.
+  auto p99 = prom.query(
+      "histogram_quantile(0.99, rate(tcpulse_tcp_rtt_seconds_bucket{pod=~\"client|server\"}[5s]))",
+      "pod");
+  std::printf("[ measured ] client egress rate %.1f MB/s (paced 20); RTT p99 client %.1f us, "
+              "server %.1f us\n", rate["client"] / 1e6, p99["client"] * 1e6, p99["server"] * 1e6);
+  for (const char* pod : {"client", "server"}) {
+    ASSERT_TRUE(p99.count(pod)) << pod;
+    EXPECT_TRUE(std::isfinite(p99[pod])) << pod << " p99 " << p99[pod];
+    EXPECT_GT(p99[pod], 0) << pod;
+  }
+
+  // kill -9 under traffic, and a new agent on the same pins and address: no counter resets.
+  ASSERT_EQ(kill(first->pid(), SIGKILL), 0);
+  first->stop();
+  first.reset();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // scrapes fail meanwhile
+  AgentProcess second(pin_dir_, true, args);
+  second.wait_ready();
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  finish();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto resets =
+      prom.query("sum by (pod) (resets(tcpulse_bytes_total{pod=~\"client|server\"}[1m]))", "pod");
+  ASSERT_EQ(resets.size(), 2u) << "client and server, both directions";
+  for (const auto& [pod, n] : resets) EXPECT_EQ(n, 0) << pod;
+  auto up = prom.query("up", "job");
+  EXPECT_EQ(up["tcpulse"], 1);
+  auto after = prom.query("increase(tcpulse_bytes_total{pod=\"client\",direction=\"egress\"}[1m])", "pod");
+  EXPECT_GT(after["client"], 0);
+
+  // promtool's lint of what the agent serves: no warning.
+  auto lint = run_command({kPromtool, "check", "metrics"}, second.get("/metrics"));
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+  EXPECT_EQ(lint.out + lint.err, "") << "promtool check metrics warned";
+}
+
+}  // namespace
+}  // namespace tcpulse::test
