@@ -60,6 +60,7 @@ std::string usage() {
          "                     [--reorder-window US] [--interval S] [--pod-grace S]\n"
          "                     [--connection-log PATH|-] [--connection-log-max-bytes N]\n"
          "                     [--connection-log-files N] [--log-level LEVEL] [--version]\n"
+         "                     [--peer-metrics] [--peer-top-k N] [--peer-series-max N]\n"
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
@@ -88,6 +89,10 @@ std::string usage() {
          "  --connection-log-max-bytes N  rotate the log file past N bytes, 4096.. (default 100 MiB)\n"
          "  --connection-log-files N  log files kept, the current one included, 1..100 (default 5)\n"
          "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+         "  --peer-metrics      also export series per (pod, peer address, server port, role)\n"
+         "  --peer-top-k N      peers with series of their own per pod, the busiest over the\n"
+         "                      last interval, 1..1000 (default 10); the rest are peer=\"other\"\n"
+         "  --peer-series-max N peers with series of their own on the node, 1..100000 (default 2000)\n"
          "  --version           print the version and the datapath ABI, and exit\n"
          "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
          "  --ready-file FILE   write the bound address here once serving\n";
@@ -174,6 +179,14 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
     } else if (flag == "--connection-log-files") {
       if (!take_value() || !parse_number<uint32_t>(value, opts.connection_log_files, 1, 100))
         return UsageError{"--connection-log-files wants a number from 1 to 100, got '" + value + "'"};
+    } else if (flag == "--peer-metrics") {
+      opts.peer_metrics = true;
+    } else if (flag == "--peer-top-k") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.peer_top_k, 1, 1000))
+        return UsageError{"--peer-top-k wants a number from 1 to 1000, got '" + value + "'"};
+    } else if (flag == "--peer-series-max") {
+      if (!take_value() || !parse_number<uint32_t>(value, opts.peer_series_max, 1, 100000))
+        return UsageError{"--peer-series-max wants a number from 1 to 100000, got '" + value + "'"};
     } else if (flag == "--log-level") {
       if (!take_value()) return UsageError{"--log-level wants debug, info, warn or error"};
       if (value == "debug") opts.log_level = LogLevel::Debug;

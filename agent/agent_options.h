@@ -56,6 +56,10 @@ struct AgentOptions {
   // Seconds a deleted pod's series stay in /metrics (and its entry in /pods), with final values.
   uint32_t pod_grace_s = 60;
   LogLevel log_level = LogLevel::Info;
+  // Per-peer series: off by default; per pod the top-K peers by interval bytes, a cap per node.
+  bool peer_metrics = false;
+  uint32_t peer_top_k = 10;
+  uint32_t peer_series_max = 2000;
 };
 
 struct UsageError {

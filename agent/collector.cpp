@@ -32,6 +32,7 @@ bool same_attachment(const PodSnapshot& a, const PodSnapshot& b) {
 
 Collector::Collector(const DatapathMaps& maps, CollectorOptions options, ConnectionLog* log)
     : maps_(maps), options_(std::move(options)), log_(log), tracker_(log != nullptr) {
+  if (options_.peers) peers_.emplace(*options_.peers);
   if (log_ && !options_.checkpoint.empty())
     for (auto& c : load_checkpoint(options_.checkpoint)) tracker_.restore(std::move(c));
 }
@@ -50,8 +51,8 @@ const PodRecord* Collector::pod_of(uint32_t ifindex) const {
 }
 
 const PeerPod* Collector::peer_of(uint8_t family, const uint8_t* addr) const {
-  auto it = peers_.find(address_key(family, addr));
-  return it == peers_.end() ? nullptr : &it->second;
+  auto it = pods_by_address_.find(address_key(family, addr));
+  return it == pods_by_address_.end() ? nullptr : &it->second;
 }
 
 void Collector::write(const ConnectionEvent& event) {
@@ -87,14 +88,21 @@ std::vector<PodSnapshot> Collector::with_departed(std::vector<PodSnapshot> prese
   return next;
 }
 
-void Collector::index_peers(const std::vector<PodSnapshot>& pods) {
-  peers_.clear();
+DeltaSink Collector::peer_delta(const PodRecord& pod) {
+  if (!peers_) return {};
+  return [this, &pod](const Connection& c, const ConnectionCounters& delta) {
+    peers_->add(pod.pod_namespace, pod.pod_name, c, delta);
+  };
+}
+
+void Collector::index_addresses(const std::vector<PodSnapshot>& pods) {
+  pods_by_address_.clear();
   for (const auto& p : pods)
     for (const auto& ip : p.record.ips) {
       uint8_t addr[16] = {};
       bool v6 = ip.find(':') != std::string::npos;
       if (inet_pton(v6 ? AF_INET6 : AF_INET, ip.c_str(), addr) == 1)
-        peers_[address_key(v6 ? TCPULSE_AF_INET6 : TCPULSE_AF_INET, addr)] =
+        pods_by_address_[address_key(v6 ? TCPULSE_AF_INET6 : TCPULSE_AF_INET, addr)] =
             PeerPod{p.record.pod_namespace, p.record.pod_name};
     }
 }
@@ -110,10 +118,10 @@ Result<void> Collector::collect() {
       [&](const FlowKey& key, const tcpulse_flow_stats& flow, const PodSnapshot* pod) {
         if (!pod) return;  // a former pod's, soon expired
         current_pod_ = &pod->record;
-        tracker_.observe(key, flow, sink);
+        tracker_.observe(key, flow, sink, peer_delta(pod->record));
         current_pod_ = nullptr;
       },
-      [&](const std::vector<PodSnapshot>& pods) { index_peers(pods); });
+      [&](const std::vector<PodSnapshot>& pods) { index_addresses(pods); });
   if (!snap) {
     stats_.failures++;
     stats_.last_failed = true;
@@ -124,6 +132,12 @@ Result<void> Collector::collect() {
   node_ = std::move(snap).value();
   node_.pods = std::move(pods);
   tracker_.end_collection(sink);
+  if (peers_) {
+    peers_->end_collection(clock_.monotonic_ns);
+    std::vector<std::pair<std::string, std::string>> live;
+    for (const auto& p : node_.pods) live.emplace_back(p.record.pod_namespace, p.record.pod_name);
+    peers_->keep_only(live);
+  }
   if (log_ && !options_.checkpoint.empty()) (void)save_checkpoint(options_.checkpoint, tracker_);
 
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -140,7 +154,8 @@ Result<void> Collector::collect() {
 void Collector::flow_expiring(const FlowKey& key, const tcpulse_flow_stats& flow,
                               CloseReason reason) {
   ConnectionSink sink = [this](const ConnectionEvent& e) { write(e); };
-  tracker_.expire(key, flow, reason, sink);
+  const PodRecord* pod = pod_of(key.ifindex);
+  tracker_.expire(key, flow, reason, sink, pod ? peer_delta(*pod) : DeltaSink{});
 }
 
 }  // namespace tcpulse::agent

@@ -21,6 +21,7 @@
 #include "agent/connection_record.h"
 #include "agent/connection_tracker.h"
 #include "agent/node_snapshot.h"
+#include "agent/peer_metrics.h"
 
 namespace tcpulse::agent {
 
@@ -29,6 +30,8 @@ struct CollectorOptions {
   // Where the last records' counters are kept across an agent restart ("" = nowhere): a restarted
   // agent's records go on from them rather than from zero.
   std::filesystem::path checkpoint;
+  // Per-peer series (--peer-metrics); nullopt: off.
+  std::optional<PeerOptions> peers;
 };
 
 struct CollectionStats {
@@ -59,6 +62,8 @@ class Collector {
   const NodeSnapshot& node() const { return node_; }
   const ConnectionTracker& connections() const { return tracker_; }
   const CollectionStats& stats() const { return stats_; }
+  // The per-peer series, when on.
+  const PeerAggregator* peers() const { return peers_ ? &*peers_ : nullptr; }
   uint64_t records(const std::string& event) const;
   // The pod (present or departed) of a host veth, and the pod on this node holding an address.
   const PodRecord* pod_of(uint32_t ifindex) const;
@@ -69,7 +74,8 @@ class Collector {
  private:
   void write(const ConnectionEvent& event);
   std::vector<PodSnapshot> with_departed(std::vector<PodSnapshot> present, uint64_t now_mono);
-  void index_peers(const std::vector<PodSnapshot>& pods);
+  void index_addresses(const std::vector<PodSnapshot>& pods);
+  DeltaSink peer_delta(const PodRecord& pod);
 
   const DatapathMaps& maps_;
   CollectorOptions options_;
@@ -77,11 +83,12 @@ class Collector {
   ConnectionTracker tracker_;
   NodeSnapshot node_;
   std::map<uint32_t, size_t> present_by_ifindex_;  // into node_.pods
-  std::map<std::string, PeerPod> peers_;           // by the address's 16 bytes and family
+  std::map<std::string, PeerPod> pods_by_address_;           // by the address's 16 bytes and family
   CollectionStats stats_;
   RecordClock clock_;
   std::map<std::string, uint64_t> records_;        // by event
   const PodRecord* current_pod_ = nullptr;         // the pod of the flow being observed
+  std::optional<PeerAggregator> peers_;
 };
 
 }  // namespace tcpulse::agent

@@ -71,13 +71,13 @@ uint64_t Connection::syn_retries() const {
 }
 
 Connection& ConnectionTracker::update(const FlowKey& key, const tcpulse_flow_stats& flow,
-                                      bool* is_new) {
+                                      bool* is_new, const DeltaSink& on_delta) {
   ConnectionId id{key, flow.first_seen_ns};
   auto [it, inserted] = connections_.try_emplace(id);
   Connection& c = it->second;
   *is_new = inserted;
   if (inserted) c.id = id;
-  ConnectionCounters now = connection_counters(flow);
+  ConnectionCounters now = connection_counters(flow), previous = c.now;
   c.interval_bytes = minus(now.dir[0].bytes + now.dir[1].bytes, c.now.dir[0].bytes + c.now.dir[1].bytes);
   c.now = now;
   c.last_seen_ns = flow_last_seen_ns(flow);
@@ -93,6 +93,7 @@ Connection& ConnectionTracker::update(const FlowKey& key, const tcpulse_flow_sta
   c.role = flow.role;
   c.state = flow.state;
   c.generation = generation_;
+  if (on_delta) on_delta(c, counters_delta(c.now, previous));
   return c;
 }
 
@@ -105,9 +106,9 @@ void ConnectionTracker::emit(Connection& c, const char* event, CloseReason reaso
 }
 
 void ConnectionTracker::observe(const FlowKey& key, const tcpulse_flow_stats& flow,
-                                const ConnectionSink& sink) {
+                                const ConnectionSink& sink, const DeltaSink& on_delta) {
   bool is_new = false;
-  Connection& c = update(key, flow, &is_new);
+  Connection& c = update(key, flow, &is_new, on_delta);
   if (c.closed) return;  // a last ACK after the close is not news
   if (flow.state == TCPULSE_CONN_CLOSED) emit(c, "close", close_reason_of(flow), sink);
   else if (!c.opened) emit(c, "open", CloseReason::None, sink);
@@ -126,9 +127,10 @@ void ConnectionTracker::end_collection(const ConnectionSink& sink) {
 }
 
 void ConnectionTracker::expire(const FlowKey& key, const tcpulse_flow_stats& flow,
-                               CloseReason reason, const ConnectionSink& sink) {
+                               CloseReason reason, const ConnectionSink& sink,
+                               const DeltaSink& on_delta) {
   bool is_new = false;
-  Connection& c = update(key, flow, &is_new);
+  Connection& c = update(key, flow, &is_new, on_delta);
   if (!c.closed)
     emit(c, "close", flow.state == TCPULSE_CONN_CLOSED ? close_reason_of(flow) : reason, sink);
   connections_.erase(c.id);

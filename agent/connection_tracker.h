@@ -91,6 +91,8 @@ struct ConnectionEvent {
 };
 
 using ConnectionSink = std::function<void(const ConnectionEvent&)>;
+// What a connection counted since the collection before (all of it, when first seen).
+using DeltaSink = std::function<void(const Connection&, const ConnectionCounters& delta)>;
 
 // Where a connection ended, from its flow.
 CloseReason close_reason_of(const tcpulse_flow_stats& flow);
@@ -102,13 +104,14 @@ class ConnectionTracker {
 
   void begin_collection() { generation_++; }
   // A flow of a pod, as read now: updates its connection and writes what is due to the sink.
-  void observe(const FlowKey& key, const tcpulse_flow_stats& flow, const ConnectionSink& sink);
+  void observe(const FlowKey& key, const tcpulse_flow_stats& flow, const ConnectionSink& sink,
+               const DeltaSink& on_delta = {});
   // After every flow was observed: connections no longer in the table (removed behind the
   // agent's back: another agent's cleanup) get their close record ("removed") and are forgotten.
   void end_collection(const ConnectionSink& sink);
   // The agent is about to remove this flow from the table: its close record, if not written yet.
   void expire(const FlowKey& key, const tcpulse_flow_stats& flow, CloseReason reason,
-              const ConnectionSink& sink);
+              const ConnectionSink& sink, const DeltaSink& on_delta = {});
 
   const std::unordered_map<ConnectionId, Connection, ConnectionIdHash>& connections() const {
     return connections_;
@@ -117,7 +120,8 @@ class ConnectionTracker {
   void restore(Connection c) { connections_.emplace(c.id, std::move(c)); }
 
  private:
-  Connection& update(const FlowKey& key, const tcpulse_flow_stats& flow, bool* is_new);
+  Connection& update(const FlowKey& key, const tcpulse_flow_stats& flow, bool* is_new,
+                     const DeltaSink& on_delta);
   void emit(Connection& c, const char* event, CloseReason reason, const ConnectionSink& sink);
 
   bool records_;

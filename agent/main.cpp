@@ -58,6 +58,8 @@ std::map<std::string, HttpHandler> routes(Agent& agent) {
                                              read_process_stats()))
            families.push_back(std::move(f));
          if (a->http_server) families.push_back(http_connections_family(a->http_server->stats()));
+         if (const PeerAggregator* peers = a->collector.peers())
+           for (auto& f : peers->families()) families.push_back(std::move(f));
          return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", render_text(families)};
        })},
       {"/pods", coalesced([a](const std::string& target) {
@@ -259,6 +261,9 @@ int main(int argc, char** argv) {
   CollectorOptions collector_options;
   collector_options.pod_grace_ns = opts.pod_grace_s * 1'000'000'000ULL;
   collector_options.checkpoint = opts.state_dir / "connections.ckpt";
+  if (opts.peer_metrics)
+    collector_options.peers = PeerOptions{opts.peer_top_k, opts.peer_series_max,
+                                          std::max<uint64_t>(opts.pod_grace_s, 1) * 1'000'000'000ULL};
   Collector collector(maps.value(), collector_options, connection_log.get());
   Agent agent{opts, layout, collector, connection_log.get(), {}, nullptr};
 

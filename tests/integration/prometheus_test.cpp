@@ -23,6 +23,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/http_get.h"
 #include "tests/support/privileges.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/tcp_transfer.h"
 #include "tests/support/test_node.h"
 #include "tests/support/test_pins.h"
@@ -207,6 +208,41 @@ TEST_F(RealPrometheus, RatesQuantilesAndNoResetAcrossAnAgentKill) {
 
   // promtool's lint of what the agent serves: no warning.
   auto lint = run_command({kPromtool, "check", "metrics"}, second.get("/metrics"));
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+  EXPECT_EQ(lint.out + lint.err, "") << "promtool check metrics warned";
+}
+
+TEST_F(RealPrometheus, PeerSeriesCountTheTrafficAndLintClean) {
+  AgentProcess agent(pin_dir_, true, {"--interval", "0.2", "--peer-metrics", "--peer-top-k", "1"});
+  agent.wait_ready();
+  TestNode node(pin_dir_);
+  const TestPod client = node.add_pod("client");
+  const TestPod server = node.add_pod("server");
+  const TestPod other = node.add_pod("other");
+  auto big = tcp_transfer(server.netns_path, server.ip, 7302, client.netns_path, 2'000'000);
+  auto small = tcp_transfer(other.netns_path, other.ip, 7303, client.netns_path, 10'000);
+  ASSERT_EQ(big.received, 2'000'000u);
+  ASSERT_EQ(small.received, 10'000u);
+  std::string text;
+  auto peer_bytes = [&](const std::string& peer, const std::string& port) {
+    text = agent.get("/metrics");
+    return find_sample(parse_prometheus_text(text), "tcpulse_peer_bytes_total",
+                       {{"pod", "client"}, {"peer", peer}, {"port", port}, {"direction", "egress"}});
+  };
+  // The busiest peer has its series (payload plus headers); the other is folded (top-K 1).
+  ASSERT_TRUE(eventually([&] { return peer_bytes(server.ip, "7302").value_or(0) >= 2'000'000; }, 5))
+      << text;
+  EXPECT_LE(peer_bytes(server.ip, "7302").value_or(0), 2'000'000 * 1.1);
+  auto other_bytes = peer_bytes("other", "").value_or(0);
+  if (peer_bytes(other.ip, "7303")) {
+    // Busiest in its own interval (the big transfer was over): a series of its own.
+    EXPECT_GE(peer_bytes(other.ip, "7303").value_or(0), 10'000);
+  } else {
+    EXPECT_GE(other_bytes, 10'000);
+  }
+  EXPECT_TRUE(find_sample(parse_prometheus_text(text), "tcpulse_peer_rtt_seconds_count",
+                          {{"pod", "client"}, {"peer", server.ip}}).value_or(0) >= 1);
+  auto lint = run_command({kPromtool, "check", "metrics"}, text);
   EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
   EXPECT_EQ(lint.out + lint.err, "") << "promtool check metrics warned";
 }
