@@ -37,7 +37,8 @@ static_assert(std::is_trivially_copyable_v<Entry>);
 Result<void> save_checkpoint(const std::filesystem::path& path, const ConnectionTracker& tracker) {
   std::vector<Entry> entries;
   entries.reserve(tracker.connections().size());
-  for (const auto& [id, c] : tracker.connections()) {
+  for (const Connection& c : tracker.connections()) {
+    const ConnectionId& id = c.id;
     if (!c.opened) continue;  // nothing recorded yet
     Entry e{};
     e.key = id.key;

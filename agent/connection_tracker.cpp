@@ -43,10 +43,6 @@ ConnectionCounters counters_delta(const ConnectionCounters& a, const ConnectionC
   return d;
 }
 
-size_t ConnectionIdHash::operator()(const ConnectionId& id) const {
-  return static_cast<size_t>(flow_hash(id.key) ^ (id.first_seen_ns * 0x9e3779b97f4a7c15ULL));
-}
-
 const char* close_reason_name(CloseReason reason) {
   switch (reason) {
     case CloseReason::None: return "";
@@ -72,11 +68,7 @@ uint64_t Connection::syn_retries() const {
 
 Connection& ConnectionTracker::update(const FlowKey& key, const tcpulse_flow_stats& flow,
                                       bool* is_new, const DeltaSink& on_delta) {
-  ConnectionId id{key, flow.first_seen_ns};
-  auto [it, inserted] = connections_.try_emplace(id);
-  Connection& c = it->second;
-  *is_new = inserted;
-  if (inserted) c.id = id;
+  Connection& c = connections_.find_or_insert(ConnectionId{key, flow.first_seen_ns}, is_new);
   ConnectionCounters now = connection_counters(flow), previous = c.now;
   c.interval_bytes = minus(now.dir[0].bytes + now.dir[1].bytes, c.now.dir[0].bytes + c.now.dir[1].bytes);
   c.now = now;
@@ -116,14 +108,16 @@ void ConnectionTracker::observe(const FlowKey& key, const tcpulse_flow_stats& fl
 }
 
 void ConnectionTracker::end_collection(const ConnectionSink& sink) {
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    if (it->second.generation == generation_) {
-      ++it;
-      continue;
-    }
-    if (!it->second.closed) emit(it->second, "close", CloseReason::Removed, sink);
-    it = connections_.erase(it);
-  }
+  connections_.erase_if([&](Connection& c) {
+    if (c.generation == generation_) return false;
+    if (!c.closed) emit(c, "close", CloseReason::Removed, sink);
+    return true;
+  });
+}
+
+void ConnectionTracker::restore(const Connection& c) {
+  bool inserted = false;
+  connections_.find_or_insert(c.id, &inserted) = c;
 }
 
 void ConnectionTracker::expire(const FlowKey& key, const tcpulse_flow_stats& flow,
@@ -133,7 +127,7 @@ void ConnectionTracker::expire(const FlowKey& key, const tcpulse_flow_stats& flo
   Connection& c = update(key, flow, &is_new, on_delta);
   if (!c.closed)
     emit(c, "close", flow.state == TCPULSE_CONN_CLOSED ? close_reason_of(flow) : reason, sink);
-  connections_.erase(c.id);
+  connections_.erase(ConnectionId(c.id));
 }
 
 }  // namespace tcpulse::agent

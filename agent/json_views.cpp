@@ -74,7 +74,8 @@ FlowQuery flow_query(const std::string& target, std::string* error) {
 
 std::string flows_text(const Collector& collector, const FlowQuery& query) {
   std::vector<const Connection*> matched;
-  for (const auto& [id, c] : collector.connections().connections()) {
+  for (const Connection& c : collector.connections().connections()) {
+    const ConnectionId& id = c.id;
     if (query.pod_namespace.empty() && query.pod_name.empty()) {
       matched.push_back(&c);
       continue;

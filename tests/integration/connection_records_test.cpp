@@ -20,6 +20,7 @@
 #include "tests/support/tcp_transfer.h"
 #include "tests/support/test_node.h"
 #include "tests/support/test_pins.h"
+#include "tests/support/thread_guard.h"
 
 namespace tcpulse::test {
 namespace {
@@ -103,7 +104,12 @@ TEST_F(ConnectionRecords, ALongConnectionIsReportedEveryIntervalAndItsDeltasAddU
     ssize_t n;
     while ((n = read(c.get(), buf, sizeof(buf))) > 0) received += n;
   });
-  Connection conn = connect_in_netns(client.netns_path, server.ip, 7201);
+  Connection conn;
+  ThreadGuard sink_guard(sink, [&] {
+    shutdown(listener.get(), SHUT_RDWR);
+    conn.fd.reset();
+  });
+  conn = connect_in_netns(client.netns_path, server.ip, 7201);
   // Six seconds of steady sending: at a 1 s interval, a report in each.
   for (int i = 0; i < 30; i++) {
     send_all(conn.fd.get(), 50'000);
@@ -161,6 +167,7 @@ TEST_F(ConnectionRecords, FiveHundredShortConnectionsYieldExactlyFiveHundredClos
       if (n > 0 && write(c.get(), buf, n) != n) break;
     }
   });
+  ThreadGuard echo_guard(echo, [&] { shutdown(listener.get(), SHUT_RDWR); });
   std::set<uint16_t> ports;
   auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < kConnections; i++) {
@@ -207,6 +214,10 @@ TEST_F(ConnectionRecords, AnAgentKilledMidConnectionLosesNoRecord) {
   uint64_t sent = 0;
   std::thread sink;
   Connection conn;
+  ThreadGuard sink_guard(sink, [&] {
+    shutdown(listener.get(), SHUT_RDWR);
+    conn.fd.reset();
+  });
   {
     AgentProcess first(pin_dir_, false, agent_args());
     first.wait_ready();
@@ -273,6 +284,7 @@ TEST_F(ConnectionRecords, FlowsCanBeFilteredAndLimitedBusiestFirst) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   });
+  ThreadGuard drain_guard(drain, [&] { stop = true; });
   for (int i = 0; i < 5; i++) {
     send_all(busy.fd.get(), 100'000);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -27,6 +27,7 @@
 #include "tests/support/tcp_transfer.h"
 #include "tests/support/test_node.h"
 #include "tests/support/test_pins.h"
+#include "tests/support/thread_guard.h"
 
 namespace tcpulse::test {
 namespace {
@@ -170,6 +171,14 @@ TEST_F(RealPrometheus, RatesQuantilesAndNoResetAcrossAnAgentKill) {
     conn.fd.reset();
     sink.join();
   };
+  ThreadGuard sender_guard(sender, [&] {
+    stop = true;
+    shutdown(conn.fd.get(), SHUT_RDWR);
+  });
+  ThreadGuard sink_guard(sink, [&] {
+    shutdown(listener.get(), SHUT_RDWR);
+    conn.fd.reset();
+  });
 
   // rate() over the agent's counter is the paced rate (payload plus ~3.5% of headers).
   std::this_thread::sleep_for(std::chrono::seconds(8));

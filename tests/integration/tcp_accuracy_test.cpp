@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "tc-bpf/lib/net_link.h"
+#include "tests/support/thread_guard.h"
 #include "tc-bpf/lib/unique_fd.h"
 #include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
@@ -328,7 +329,12 @@ TEST_F(Accuracy, AReceiversRttFromItsAcksMatchesTheSendersTcpInfo) {
     while (read(c.get(), buf, sizeof(buf)) > 0) {
     }
   });
-  Connection client = connect_in_netns(client_.netns_path, server_.ip, 7103);
+  Connection client;
+  ThreadGuard sink_guard(sink, [&] {
+    shutdown(listener.get(), SHUT_RDWR);
+    client.fd.reset();
+  });
+  client = connect_in_netns(client_.netns_path, server_.ip, 7103);
   std::string chunk(65536, 'x');
   tcp_info info{};
   // A bulk sender for 2 s: as fast as the window lets it, so always with data in flight.

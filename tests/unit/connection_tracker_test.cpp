@@ -174,7 +174,7 @@ TEST(ConnectionTracker, ARestartFromTheCheckpointGoesOnWithoutASecondOpenOrALost
   }
   send(f, 25);  // while no agent ran
   ConnectionTracker after(true);
-  for (auto& c : load_checkpoint(path)) after.restore(std::move(c));
+  for (const auto& c : load_checkpoint(path)) after.restore(c);
   std::filesystem::remove(path);
   f.state = TCPULSE_CONN_CLOSED;
   collect(after, log, {{key(8), f}});
@@ -205,7 +205,7 @@ TEST(ConnectionTracker, WithoutRecordsTheModelIsKeptAndNothingIsWritten) {
   collect(t, log, {{key(9), f}});
   EXPECT_TRUE(log.records.empty());
   ASSERT_EQ(t.connections().size(), 1u);
-  EXPECT_EQ(t.connections().begin()->second.interval_bytes, 100u);
+  EXPECT_EQ(t.connections().begin()->interval_bytes, 100u);
 }
 
 TEST(ConnectionRecord, HasTheDocumentedKeys) {
