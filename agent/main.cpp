@@ -71,7 +71,9 @@ std::map<std::string, HttpHandler> routes(Agent& agent) {
          std::string error;
          FlowQuery query = flow_query(target, &error);
          if (!error.empty()) return HttpResponse{400, "text/plain; charset=utf-8", error + "\n"};
-         return HttpResponse{200, "application/json", flows_text(a->collector, query)};
+         std::string body = flows_text(a->collector, query);
+         if (body.size() > (4u << 20)) a->collector.trim_heap_next();
+         return HttpResponse{200, "application/json", std::move(body)};
        })},
       // 503 until the datapath has been read, and while it cannot be: a probe restarts an agent
       // that cannot see what it should measure. The count lets a client wait for a fresh model.

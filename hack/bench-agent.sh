@@ -47,10 +47,15 @@ s1=$(metric tcpulse_agent_collection_duration_seconds_sum)
 collections=$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}')
 echo "collections: $collections in ${idle} s, wall $(awk -v a="$s0" -v b="$s1" -v n="$collections" 'BEGIN {printf "%.1f", (b - a) / n * 1000}') ms each (mean); agent CPU while idle $(awk -v t=$((t1 - t0)) -v hz="$hz" -v s="$idle" -v n="$collections" 'BEGIN {printf "%.2f%% of one core, %.1f ms per collection", t / hz / s * 100, t / hz / n * 1000}')"
 
+rss() { awk '/VmRSS|RssAnon|RssFile/ {printf "%s %.1f MiB  ", $1, $2 / 1024} END {print ""}' "/proc/$NODE_AGENT_PID/status"; }
+echo "memory after the collections: $(rss)"
+
 # Scrapes: /metrics 21 times, /flows (default limit) 11 times, the whole table 3 times.
 scrape_ms() { for _ in $(seq "$2"); do curl -s -o /dev/null -w '%{time_total}\n' "http://$addr$1"; done | awk '{print $1 * 1000}' | median; }
 bytes_of() { curl -s "http://$addr$1" | wc -c; }
 echo "/metrics: median $(scrape_ms /metrics 21) ms, $(bytes_of /metrics) bytes"
 echo "/flows (1,000 busiest): median $(scrape_ms /flows 11) ms, $(bytes_of /flows) bytes"
 echo "/flows?limit=0 (all): median $(scrape_ms '/flows?limit=0' 3) ms, $(bytes_of '/flows?limit=0') bytes"
-awk '/VmRSS|VmHWM|RssAnon|RssFile|RssShmem/ {printf "%s %.1f MiB  ", $1, $2 / 1024} END {print ""}' "/proc/$NODE_AGENT_PID/status"
+echo "peak (VmHWM, the whole-table answers): $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$NODE_AGENT_PID/status")"
+sleep 6  # a collection gives the answers' memory back
+echo "memory a collection later: $(rss)"
