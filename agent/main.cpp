@@ -249,6 +249,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   log_info("tcpulse-agent " TCPULSE_VERSION ": datapath pinned under " + layout.root().string());
+  if (datapath.value()->flow_slots() != datapath.value()->requested_slots())
+    log_warn("--flows-max asks for " + std::to_string(datapath.value()->requested_slots()) +
+             " flow table slots; the pinned table has " +
+             std::to_string(datapath.value()->flow_slots()) +
+             " and keeps them, with its flows, until the pins are removed (uninstall, or a stop "
+             "with --cleanup-on-exit)");
   // Pods attached before this start still run the programs they were given.
   auto upgrade = upgrade_attachments(layout);
   if (upgrade.refreshed)
@@ -268,6 +274,7 @@ int main(int argc, char** argv) {
                                           std::max<uint64_t>(opts.pod_grace_s, 1) * 1'000'000'000ULL};
   Collector collector(maps.value(), collector_options, connection_log.get());
   Agent agent{opts, layout, collector, connection_log.get(), {}, nullptr};
+  agent.counters.requested_flow_slots = datapath.value()->requested_slots();
 
   boost::asio::io_context io;
   // Pods created while no agent ran are attached before the first scrape can miss them, and

@@ -92,6 +92,13 @@ std::vector<MetricFamily> self_metric_families(const Collector& collector, const
   }
   out.push_back(std::move(entries));
   out.push_back(std::move(capacity));
+  auto requested = family("tcpulse_flow_table_requested_capacity",
+                          "Flow table slots --flows-max asks for: differs from "
+                          "tcpulse_flow_table_capacity{map=\"flowtab\"} while pins made at another "
+                          "size are kept (the new size takes effect once they are removed).",
+                          MetricType::Gauge);
+  add(requested, {}, static_cast<double>(counters.requested_flow_slots));
+  out.push_back(std::move(requested));
 
   auto expired = family("tcpulse_flows_expired_total",
                         "Flows the agent removed from the flow table (their counts stay with their "

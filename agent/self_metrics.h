@@ -19,6 +19,7 @@ namespace tcpulse::agent {
 struct AgentCounters {
   std::map<std::string, uint64_t> errors;   // tcpulse_agent_errors_total{op}
   std::map<std::string, uint64_t> expired;  // tcpulse_flows_expired_total{reason}
+  uint64_t requested_flow_slots = 0;        // what --flows-max asks for (pins may keep another)
 };
 
 // log: the connection log, or nullptr when it is off (its series are then at zero).

@@ -1,5 +1,6 @@
 #include "tc-bpf/lib/datapath_loader.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "tc-bpf/lib/bpffs.h"
@@ -27,6 +28,18 @@ Result<std::unique_ptr<LoadedDatapath>> LoadedDatapath::load_and_pin(const PinLa
   std::unique_ptr<LoadedDatapath> owner(new LoadedDatapath(skel));
 
   uint32_t slots = flow_table_slots(options.flows_max);
+  owner->requested_slots_ = slots;
+  // Pins made at another size (a restart with another --flows-max): libbpf would refuse to reuse
+  // them, and an agent that exits on it crash-loops on every node. The pinned size stays, with
+  // the flows it holds; a new size takes effect once the pins are removed (uninstall, or
+  // --cleanup-on-exit).
+  if (auto pinned = open_pinned(layout.map(bpf_map__name(skel->maps.tcpulse_flowtab))); pinned) {
+    bpf_map_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(pinned.value().get(), &info, &len) == 0 && info.max_entries)
+      slots = info.max_entries;
+  }
+  owner->flow_slots_ = slots;
   if (int ret = bpf_map__set_max_entries(skel->maps.tcpulse_flowtab, slots); ret < 0)
     return libbpf_error(ret, "size the flow table");
   skel->rodata->tcpulse_flowtab_mask = slots - 1;

@@ -31,6 +31,8 @@ class LoadedDatapath {
 
   // Loads the programs. Maps already pinned under layout are reused (counters continue), missing
   // ones are created and pinned; then the programs are pinned, atomically replacing older ones.
+  // A flow table pinned at another size than options.flows_max asks for keeps its size (its live
+  // flows with it): flow_slots() then differs from requested_slots(), for the agent to say so.
   static Result<std::unique_ptr<LoadedDatapath>> load_and_pin(const PinLayout& layout,
                                                               const Options& options);
   ~LoadedDatapath();
@@ -39,10 +41,13 @@ class LoadedDatapath {
 
   int prog_fd(TcHook hook) const;
   uint32_t prog_id(TcHook hook) const;
+  uint32_t flow_slots() const { return flow_slots_; }
+  uint32_t requested_slots() const { return requested_slots_; }
 
  private:
   explicit LoadedDatapath(tcpulse_bpf* skel) : skel_(skel) {}
   tcpulse_bpf* skel_;
+  uint32_t flow_slots_ = 0, requested_slots_ = 0;
 };
 
 }  // namespace tcpulse

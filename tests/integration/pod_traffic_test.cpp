@@ -507,6 +507,33 @@ TEST_F(PodTraffic, ARestartWithOtherTunablesSwitchesThePodsAndOneWithTheSameDoes
   node.del_pod("a");
 }
 
+TEST_F(PodTraffic, ARestartWithAnotherFlowsMaxKeepsThePinnedTableAndSaysSo) {
+  std::optional<AgentProcess> agent;
+  agent.emplace(unique_pin_dir(), /*cleanup_on_exit=*/false,
+                std::vector<std::string>{"--flows-max", "4096"});
+  agent->wait_ready();
+  TestNode node(unique_pin_dir());
+  const TestPod a = node.add_pod("a");
+  const TestPod b = node.add_pod("b");
+  ASSERT_EQ(tcp_transfer(b.netns_path, b.ip, 7081, a.netns_path, 100'000).received, 100'000u);
+  ASSERT_TRUE(eventually([&] { return pod_egress_bytes(*agent, "a") > 100'000; }, 3));
+  uint64_t counted = pod_egress_bytes(*agent, "a");
+  agent.reset();
+  // A Helm value change: the DaemonSet restarts with another size over the same pins.
+  agent.emplace(unique_pin_dir(), /*cleanup_on_exit=*/true,
+                std::vector<std::string>{"--flows-max", "8192"});
+  agent->wait_ready();
+  EXPECT_NE(agent->log().find("--flows-max asks for 8192"), std::string::npos) << agent->log();
+  auto samples = parse_prometheus_text(agent->get("/metrics"));
+  EXPECT_EQ(find_sample(samples, "tcpulse_flow_table_capacity", {{"map", "flowtab"}}), 4096);
+  EXPECT_EQ(find_sample(samples, "tcpulse_flow_table_requested_capacity", {}), 8192);
+  EXPECT_GE(pod_egress_bytes(*agent, "a"), counted) << "counters and flows carried on";
+  auto after = tcp_transfer(b.netns_path, b.ip, 7082, a.netns_path, 100'000);
+  EXPECT_TRUE(find_flow(*agent, "a", after.client_port)) << "and it still monitors";
+  node.del_pod("a");
+  node.del_pod("b");
+}
+
 TEST_F(PodTraffic, AnUpgradeMovesPodsOffTheOlderDatapath) {
   TestNode node(unique_pin_dir(), "{}", "1.0.0", /*chain_tcpulse=*/false);
   const TestPod a = node.add_pod("a", "upgraded");
