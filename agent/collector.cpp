@@ -143,8 +143,10 @@ Result<void> Collector::collect() {
 
   // A render of a whole /flows or a burst of connections leaves freed memory in the heap; what
   // the allocator can give back goes back, so the agent's RSS follows its model.
-  if (trim_heap_) malloc_trim(0);
-  trim_heap_ = false;
+  if (trim_heap_collections_) {
+    malloc_trim(0);
+    trim_heap_collections_--;
+  }
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   stats_.collections++;
   stats_.last_failed = false;

@@ -54,9 +54,10 @@ class Collector {
 
   // One scan of the datapath into the model; records of what changed go to the log.
   Result<void> collect();
-  // A big answer was rendered (a whole /flows): the next collection gives the heap's free memory
-  // back to the system, so that the agent's RSS follows its model rather than its peak.
-  void trim_heap_next() { trim_heap_ = true; }
+  // A big answer was rendered (a whole /flows): the next collections give the heap's free memory
+  // back to the system, so that the agent's RSS follows its model rather than its peak (two: the
+  // answer may still be on its way out at the first).
+  void trim_heap_next() { trim_heap_collections_ = 2; }
   // Called by the reconciler right before it removes a flow from the table.
   void flow_expiring(const FlowKey& key, const tcpulse_flow_stats& flow, CloseReason reason);
 
@@ -92,7 +93,7 @@ class Collector {
   std::map<std::string, uint64_t> records_;        // by event
   const PodRecord* current_pod_ = nullptr;         // the pod of the flow being observed
   std::optional<PeerAggregator> peers_;
-  bool trim_heap_ = false;
+  int trim_heap_collections_ = 0;
 };
 
 }  // namespace tcpulse::agent

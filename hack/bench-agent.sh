@@ -57,5 +57,5 @@ echo "/metrics: median $(scrape_ms /metrics 21) ms, $(bytes_of /metrics) bytes"
 echo "/flows (1,000 busiest): median $(scrape_ms /flows 11) ms, $(bytes_of /flows) bytes"
 echo "/flows?limit=0 (all): median $(scrape_ms '/flows?limit=0' 3) ms, $(bytes_of '/flows?limit=0') bytes"
 echo "peak (VmHWM, the whole-table answers): $(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$NODE_AGENT_PID/status")"
-sleep 6  # a collection gives the answers' memory back
+sleep 11  # the collections after give the answers' memory back
 echo "memory a collection later: $(rss)"

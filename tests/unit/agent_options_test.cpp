@@ -59,12 +59,41 @@ TEST(AgentOptions, BadFlagsHaveAMessage) {
            {"--idle-flow-ttl", "0"}, {"--idle-flow-ttl", "604801"},
            {"--http-max-connections", "0"}, {"--http-timeout", "301"},
            {"--rtt-sample-interval", "0"}, {"--rtt-sample-expiry", "3601"},
-           {"--reorder-window", "1000001"}, {"--http-timeout"}}) {
+           {"--reorder-window", "1000001"}, {"--http-timeout"}, {"--interval", "0.01"},
+           {"--interval", "1.2345"}, {"--interval", "."}, {"--interval", "5s"},
+           {"--connection-log"}, {"--connection-log-max-bytes", "100"},
+           {"--connection-log-files", "0"}, {"--log-level", "loud"}, {"--peer-top-k", "0"},
+           {"--peer-series-max", "100001"}, {"--pod-grace", "86401"}}) {
     auto r = parse(args);
     ASSERT_TRUE(std::holds_alternative<UsageError>(r)) << args[0];
     EXPECT_FALSE(std::get<UsageError>(r).message.empty()) << args[0];
   }
   EXPECT_TRUE(std::get<UsageError>(parse({"--help"})).message.empty());
+  EXPECT_TRUE(std::get<UsageError>(parse({"--version"})).version);
+}
+
+TEST(AgentOptions, TheCollectorsRecordsAndPeerFlags) {
+  auto defaults = std::get<AgentOptions>(parse({}));
+  EXPECT_EQ(defaults.interval_ms, 5000u);
+  EXPECT_TRUE(defaults.connection_log.empty());
+  EXPECT_EQ(defaults.pod_grace_s, 60u);
+  EXPECT_FALSE(defaults.peer_metrics);
+  EXPECT_EQ(defaults.log_level, LogLevel::Info);
+  auto o = std::get<AgentOptions>(parse({"--interval", "0.25", "--connection-log", "-",
+                                         "--connection-log-max-bytes", "1048576",
+                                         "--connection-log-files", "3", "--pod-grace", "0",
+                                         "--log-level", "debug", "--peer-metrics",
+                                         "--peer-top-k", "5", "--peer-series-max", "50"}));
+  EXPECT_EQ(o.interval_ms, 250u);
+  EXPECT_EQ(o.connection_log, "-");
+  EXPECT_EQ(o.connection_log_max_bytes, 1048576u);
+  EXPECT_EQ(o.connection_log_files, 3u);
+  EXPECT_EQ(o.pod_grace_s, 0u);
+  EXPECT_EQ(o.log_level, LogLevel::Debug);
+  EXPECT_TRUE(o.peer_metrics);
+  EXPECT_EQ(o.peer_top_k, 5u);
+  EXPECT_EQ(o.peer_series_max, 50u);
+  EXPECT_EQ(std::get<AgentOptions>(parse({"--interval", "7"})).interval_ms, 7000u);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The Prometheus export of a node snapshot: names, labels, per-pod aggregation.
 #include "agent/metrics_exporter.h"
 
+#include "agent/json_views.h"
+
 #include <gtest/gtest.h>
 
 #include "tests/support/prometheus_text.h"
@@ -58,6 +60,20 @@ TEST(MetricsExporter, LabelValuesAreEscaped) {
   auto samples = test::parse_prometheus_text(render_text(pod_metric_families(snap)));
   EXPECT_EQ(find_sample(samples, "tcpulse_packets_total",
                         {{"pod", "we\"ird\\pod"}, {"direction", "egress"}}), 1);
+}
+
+TEST(PodsView, ListsEveryAddressAndDepartedPodsOnlyWhenAsked) {
+  NodeSnapshot snap;
+  snap.pods = {pod(1, "a", "dual", "eth0", 1, 1), pod(2, "a", "gone", "eth0", 1, 1)};
+  snap.pods[0].record.ips = {"10.0.0.5", "fd00::5"};
+  snap.pods[1].departed_ns = 42;
+  auto present = pods_json(snap);
+  ASSERT_EQ(present.size(), 1u);
+  EXPECT_EQ(present[0]["ips"], nlohmann::json::array({"10.0.0.5", "fd00::5"}));
+  EXPECT_EQ(present[0]["departed"], false);
+  auto all = pods_json(snap, true);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1]["departed"], true);
 }
 
 }  // namespace
