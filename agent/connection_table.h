@@ -20,6 +20,9 @@ class ConnectionTable {
   // The connection with this id, inserted (zeroed but for its id) if absent; *inserted says which.
   Connection& find_or_insert(const ConnectionId& id, bool* inserted);
   Connection* find(const ConnectionId& id);
+  const Connection* find(const ConnectionId& id) const {
+    return const_cast<ConnectionTable*>(this)->find(id);
+  }
   void erase(const ConnectionId& id);
   // Erases every connection pred(c) holds for, calling it once per connection.
   template <typename Pred>

@@ -75,6 +75,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void respond(HttpResponse out, unsigned version, bool keep_alive, bool head) {
+    if (out.stream) return respond_streamed(std::move(out), version, keep_alive, head);
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(out.status), version);
     res->set(http::field::server, "tcpulse-agent");
@@ -94,6 +95,58 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
       self->close();
     });
+  }
+
+  // The head with Transfer-Encoding: chunked, then each piece as a chunk, then the last chunk.
+  void respond_streamed(HttpResponse out, unsigned version, bool keep_alive, bool head) {
+    auto res = std::make_shared<http::response<http::empty_body>>(
+        static_cast<http::status>(out.status), version);
+    res->set(http::field::server, "tcpulse-agent");
+    res->set(http::field::content_type, out.content_type);
+    res->keep_alive(keep_alive);
+    res->chunked(true);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    stream_.expires_after(server_->options_.write_timeout);
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), res, serializer, next = std::move(out.stream), keep_alive,
+         head](beast::error_code ec, size_t) mutable {
+          if (ec) return self->write_failed(ec);
+          if (head) return self->finish(keep_alive);
+          self->write_chunks(std::move(next), keep_alive);
+        });
+  }
+
+  void write_chunks(std::function<std::optional<std::string>()> next, bool keep_alive) {
+    std::optional<std::string> piece;
+    do piece = next();
+    while (piece && piece->empty());  // an empty chunk would end the body
+    stream_.expires_after(server_->options_.write_timeout);
+    if (!piece) {
+      return asio::async_write(stream_, http::make_chunk_last(),
+                               [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                                 if (ec) return self->write_failed(ec);
+                                 self->finish(keep_alive);
+                               });
+    }
+    auto data = std::make_shared<std::string>(std::move(*piece));
+    asio::async_write(stream_, http::make_chunk(asio::buffer(*data)),
+                      [self = shared_from_this(), data, next = std::move(next), keep_alive](
+                          beast::error_code ec, size_t) mutable {
+                        if (ec) return self->write_failed(ec);
+                        self->write_chunks(std::move(next), keep_alive);
+                      });
+  }
+
+  void write_failed(const beast::error_code& ec) {
+    if (ec == beast::error::timeout) server_->stats_.timed_out++;
+  }
+
+  void finish(bool keep_alive) {
+    if (keep_alive) return wait_for_request(std::string(reader_->leftover()));
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    close();
   }
 
   beast::tcp_stream stream_;

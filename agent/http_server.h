@@ -17,6 +17,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -33,6 +34,10 @@ struct HttpResponse {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // When set, the body is streamed instead (chunked): the next piece, or nullopt at the end. Each
+  // piece is rendered when the one before it has been written, so an answer never has to fit in
+  // memory whole.
+  std::function<std::optional<std::string>()> stream;
 };
 
 using HttpHandler = std::function<HttpResponse(const std::string& target)>;

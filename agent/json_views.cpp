@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 
 #include "agent/query_string.h"
 #include "tc-bpf/lib/pod_ledger.h"
@@ -72,18 +75,18 @@ FlowQuery flow_query(const std::string& target, std::string* error) {
   return q;
 }
 
-std::string flows_text(const Collector& collector, const FlowQuery& query) {
+namespace {
+
+std::vector<const Connection*> select_flows(const Collector& collector, const FlowQuery& query,
+                                           size_t* matched_count) {
   std::vector<const Connection*> matched;
   for (const Connection& c : collector.connections().connections()) {
-    const ConnectionId& id = c.id;
-    if (query.pod_namespace.empty() && query.pod_name.empty()) {
-      matched.push_back(&c);
-      continue;
+    if (!query.pod_namespace.empty() || !query.pod_name.empty()) {
+      const PodRecord* pod = collector.pod_of(c.id.key.ifindex);
+      if (!pod) continue;
+      if (!query.pod_namespace.empty() && pod->pod_namespace != query.pod_namespace) continue;
+      if (!query.pod_name.empty() && pod->pod_name != query.pod_name) continue;
     }
-    const PodRecord* pod = collector.pod_of(id.key.ifindex);
-    if (!pod) continue;
-    if (!query.pod_namespace.empty() && pod->pod_namespace != query.pod_namespace) continue;
-    if (!query.pod_name.empty() && pod->pod_name != query.pod_name) continue;
     matched.push_back(&c);
   }
   auto busier = [](const Connection* a, const Connection* b) {
@@ -94,48 +97,94 @@ std::string flows_text(const Collector& collector, const FlowQuery& query) {
   };
   size_t shown = query.limit && query.limit < matched.size() ? query.limit : matched.size();
   std::partial_sort(matched.begin(), matched.begin() + shown, matched.end(), busier);
+  *matched_count = matched.size();
+  matched.resize(shown);
+  return matched;
+}
 
+std::string flow_line(const Collector& collector, const Connection& c) {
   const RecordClock& clock = collector.clock();
-  std::string out = "{\"flows\": [";
-  for (size_t i = 0; i < shown; i++) {
-    const Connection& c = *matched[i];
-    const FlowKey& k = c.id.key;
-    const PodRecord* pod = collector.pod_of(k.ifindex);
-    nlohmann::json f = {
-        {"namespace", pod ? pod->pod_namespace : std::string()},
-        {"pod", pod ? pod->pod_name : std::string()},
-        {"host_ifindex", k.ifindex},
-        {"local", address_text(k.family, k.local_addr)},
-        {"local_port", ntohs(k.local_port)},
-        {"remote", address_text(k.family, k.remote_addr)},
-        {"remote_port", ntohs(k.remote_port)},
-        {"egress", direction_json(c.now.dir[TCPULSE_DIR_EGRESS], c.syns[TCPULSE_DIR_EGRESS],
-                                  c.dir_flags[TCPULSE_DIR_EGRESS], c.wscale[TCPULSE_DIR_EGRESS])},
-        {"ingress", direction_json(c.now.dir[TCPULSE_DIR_INGRESS], c.syns[TCPULSE_DIR_INGRESS],
-                                   c.dir_flags[TCPULSE_DIR_INGRESS], c.wscale[TCPULSE_DIR_INGRESS])},
-        {"role", flow_role_name(c.role)},
-        {"state", connection_state_name(c.state)},
-        {"handshake_rtt_ns", c.handshake_rtt_ns},
-        {"syn_retries", c.syn_retries()},
-        {"rtt_samples", c.now.rtt_samples},
-        {"rtt_min_ns", c.rtt_min_ns},
-        {"rtt_max_ns", c.rtt_max_ns},
-        {"rtt_mean_ns", c.now.rtt_samples ? c.now.rtt_sum_ns / c.now.rtt_samples : 0},
-        {"interval_bytes", c.interval_bytes},
-        {"first_seen_ns", c.id.first_seen_ns},
-        {"last_seen_ns", c.last_seen_ns},
-        {"first_seen", rfc3339_ns(clock.unix_of(c.id.first_seen_ns))},
-        {"last_seen", rfc3339_ns(clock.unix_of(c.last_seen_ns))}};
-    if (const PeerPod* peer = collector.peer_of(k.family, k.remote_addr)) {
-      f["peer_namespace"] = peer->pod_namespace;
-      f["peer_pod"] = peer->pod_name;
-    }
-    out += i ? ",\n  " : "\n  ";
-    out += f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const FlowKey& k = c.id.key;
+  const PodRecord* pod = collector.pod_of(k.ifindex);
+  nlohmann::json f = {
+      {"namespace", pod ? pod->pod_namespace : std::string()},
+      {"pod", pod ? pod->pod_name : std::string()},
+      {"host_ifindex", k.ifindex},
+      {"local", address_text(k.family, k.local_addr)},
+      {"local_port", ntohs(k.local_port)},
+      {"remote", address_text(k.family, k.remote_addr)},
+      {"remote_port", ntohs(k.remote_port)},
+      {"egress", direction_json(c.now.dir[TCPULSE_DIR_EGRESS], c.syns[TCPULSE_DIR_EGRESS],
+                                c.dir_flags[TCPULSE_DIR_EGRESS], c.wscale[TCPULSE_DIR_EGRESS])},
+      {"ingress", direction_json(c.now.dir[TCPULSE_DIR_INGRESS], c.syns[TCPULSE_DIR_INGRESS],
+                                 c.dir_flags[TCPULSE_DIR_INGRESS], c.wscale[TCPULSE_DIR_INGRESS])},
+      {"role", flow_role_name(c.role)},
+      {"state", connection_state_name(c.state)},
+      {"handshake_rtt_ns", c.handshake_rtt_ns},
+      {"syn_retries", c.syn_retries()},
+      {"rtt_samples", c.now.rtt_samples},
+      {"rtt_min_ns", c.rtt_min_ns},
+      {"rtt_max_ns", c.rtt_max_ns},
+      {"rtt_mean_ns", c.now.rtt_samples ? c.now.rtt_sum_ns / c.now.rtt_samples : 0},
+      {"interval_bytes", c.interval_bytes},
+      {"first_seen_ns", c.id.first_seen_ns},
+      {"last_seen_ns", c.last_seen_ns},
+      {"first_seen", rfc3339_ns(clock.unix_of(c.id.first_seen_ns))},
+      {"last_seen", rfc3339_ns(clock.unix_of(c.last_seen_ns))}};
+  if (const PeerPod* peer = collector.peer_of(k.family, k.remote_addr)) {
+    f["peer_namespace"] = peer->pod_namespace;
+    f["peer_pod"] = peer->pod_name;
   }
-  out += "\n], \"matched\": " + std::to_string(matched.size()) +
-         ", \"omitted\": " + std::to_string(matched.size() - shown) + "}\n";
-  return out;
+  return f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string flows_trailer(size_t matched, size_t shown) {
+  return "\n], \"matched\": " + std::to_string(matched) + ", \"omitted\": " +
+         std::to_string(matched - shown) + "}\n";
+}
+
+}  // namespace
+
+std::string flows_text(const Collector& collector, const FlowQuery& query) {
+  size_t matched = 0;
+  auto shown = select_flows(collector, query, &matched);
+  std::string out = "{\"flows\": [";
+  for (size_t i = 0; i < shown.size(); i++) {
+    out += i ? ",\n  " : "\n  ";
+    out += flow_line(collector, *shown[i]);
+  }
+  return out + flows_trailer(matched, shown.size());
+}
+
+std::function<std::optional<std::string>()> flows_stream(const Collector& collector,
+                                                         const FlowQuery& query) {
+  size_t matched = 0;
+  std::vector<ConnectionId> ids;
+  for (const Connection* c : select_flows(collector, query, &matched)) ids.push_back(c->id);
+  struct State {
+    std::vector<ConnectionId> ids;
+    size_t next = 0, written = 0, matched = 0;
+    bool done = false;
+  };
+  auto state = std::make_shared<State>(State{std::move(ids), 0, 0, matched, false});
+  return [&collector, state]() -> std::optional<std::string> {
+    if (state->done) return std::nullopt;
+    std::string out = state->next == 0 ? "{\"flows\": [" : "";
+    constexpr size_t kFlowsPerPiece = 512;
+    size_t end = std::min(state->ids.size(), state->next + kFlowsPerPiece);
+    for (; state->next < end; state->next++) {
+      // A connection gone since the selection (expired meanwhile) is left out.
+      const Connection* c = collector.connections().connections().find(state->ids[state->next]);
+      if (!c) continue;
+      out += state->written++ ? ",\n  " : "\n  ";
+      out += flow_line(collector, *c);
+    }
+    if (state->next == state->ids.size()) {
+      out += flows_trailer(state->matched, state->written);
+      state->done = true;
+    }
+    return out;
+  };
 }
 
 std::string json_text(const nlohmann::json& doc) {

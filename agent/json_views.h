@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -27,6 +29,12 @@ FlowQuery flow_query(const std::string& target, std::string* error);
 // both ways over the last interval, then in all), one per line; each line is rendered on its own,
 // so a dump of the whole table never holds more than its text.
 std::string flows_text(const Collector& collector, const FlowQuery& query);
+
+// The same, streamed piece by piece (HttpResponse::stream) for answers too big to render at once:
+// the selection is made now (ids only), each piece renders the next 512 connections from the
+// model as it is then; one gone meanwhile is left out.
+std::function<std::optional<std::string>()> flows_stream(const Collector& collector,
+                                                         const FlowQuery& query);
 
 // A view as the HTTP answer's text: indented, valid UTF-8 whatever a record holds.
 std::string json_text(const nlohmann::json& doc);

@@ -42,7 +42,13 @@ struct Agent {
   ConnectionLog* connection_log;
   AgentCounters counters;
   std::shared_ptr<HttpServer> http_server;  // once started: /metrics reports what it did
+  std::shared_ptr<int> streams = std::make_shared<int>(0);  // /flows answers being streamed
 };
+
+// /flows answers up to this many connections are rendered at once; more are streamed, at most
+// kStreamsMax at a time (each holds its selection's ids, 56 bytes a connection).
+constexpr size_t kRenderedFlowsMax = 10'000;
+constexpr int kStreamsMax = 4;
 
 std::map<std::string, HttpHandler> routes(Agent& agent) {
   // Shared by the routes' copies (std::function copies its callable).
@@ -71,9 +77,21 @@ std::map<std::string, HttpHandler> routes(Agent& agent) {
          std::string error;
          FlowQuery query = flow_query(target, &error);
          if (!error.empty()) return HttpResponse{400, "text/plain; charset=utf-8", error + "\n"};
-         std::string body = flows_text(a->collector, query);
-         if (body.size() > (4u << 20)) a->collector.trim_heap_next();
-         return HttpResponse{200, "application/json", std::move(body)};
+         if (query.limit && query.limit <= kRenderedFlowsMax) {
+           std::string body = flows_text(a->collector, query);
+           if (body.size() > (4u << 20)) a->collector.trim_heap_next();
+           return HttpResponse{200, "application/json", std::move(body)};
+         }
+         // A whole table: streamed, a few at a time, so that no answer holds it all.
+         if (*a->streams >= kStreamsMax)
+           return HttpResponse{503, "text/plain; charset=utf-8",
+                               "too many whole-table answers under way; try again\n"};
+         auto next = flows_stream(a->collector, query);
+         ++*a->streams;
+         auto token = std::shared_ptr<void>(nullptr, [streams = a->streams](void*) { --*streams; });
+         HttpResponse out{200, "application/json", ""};
+         out.stream = [next = std::move(next), token]() mutable { return next(); };
+         return out;
        })},
       // 503 until the datapath has been read, and while it cannot be: a probe restarts an agent
       // that cannot see what it should measure. The count lets a client wait for a fresh model.

@@ -18,7 +18,7 @@ HttpResponse ResponseCoalescer::operator()(const std::string& target, Clock::tim
   }
   HttpResponse response = render_(target);
   recent_.push_back(now);
-  if (response.status != 200) return response;
+  if (response.status != 200 || response.stream) return response;  // a stream is read once
   if (cache_.size() >= kMaxCachedTargets && !cache_.count(target)) {
     auto oldest = cache_.begin();
     for (auto it = cache_.begin(); it != cache_.end(); ++it)

@@ -61,6 +61,21 @@ RawHttpAnswer RawHttpClient::read_answer(double timeout_s, bool expect_body) {
   in_.erase(0, head_end + 4);
   if (answer.head.rfind("HTTP/1.", 0) == 0 && answer.head.size() > 12)
     answer.status = static_cast<unsigned>(std::stoul(answer.head.substr(9, 3)));
+  if (expect_body && answer.head.find("Transfer-Encoding: chunked") != std::string::npos) {
+    // Chunks: a hex size line, the data and CRLF, until a size of 0 and a CRLF.
+    while (true) {
+      size_t eol;
+      while ((eol = in_.find("\r\n")) == std::string::npos)
+        if (read_some(fd_.get(), in_, deadline) <= 0) return answer;
+      size_t size = std::stoul(in_.substr(0, eol), nullptr, 16);
+      while (in_.size() < eol + 2 + size + 2)
+        if (read_some(fd_.get(), in_, deadline) <= 0) return answer;
+      answer.body += in_.substr(eol + 2, size);
+      answer.chunks++;
+      in_.erase(0, eol + 2 + size + 2);
+      if (size == 0) return answer;
+    }
+  }
   size_t length = 0;
   if (auto at = answer.head.find("Content-Length: "); at != std::string::npos)
     length = std::stoul(answer.head.substr(at + 16));

@@ -12,7 +12,8 @@ namespace tcpulse::test {
 struct RawHttpAnswer {
   unsigned status = 0;  // 0: no answer before the connection closed or the timeout
   std::string head;     // status line and headers
-  std::string body;
+  std::string body;     // chunked bodies decoded
+  size_t chunks = 0;    // the chunks it came in, the last (empty) one included
 };
 
 class RawHttpClient {

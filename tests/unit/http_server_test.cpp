@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <optional>
+
 #include <future>
 #include <thread>
 
@@ -21,6 +24,16 @@ class HttpServerTest : public ::testing::Test {
     std::map<std::string, HttpHandler> routes = {
         {"/healthz", [](const std::string&) { return HttpResponse{200, "text/plain", "ok\n"}; }},
         {"/boom", [](const std::string&) -> HttpResponse { throw std::runtime_error("x"); }},
+        {"/stream", [](const std::string&) {
+           HttpResponse out{200, "application/json", ""};
+           auto left = std::make_shared<int>(3);
+           out.stream = [left]() -> std::optional<std::string> {
+             if (*left == 0) return std::nullopt;
+             if (--*left == 1) return std::string();  // an empty piece is skipped, not the end
+             return std::string(100'000, static_cast<char>('a' + *left));
+           };
+           return out;
+         }},
     };
     auto server = HttpServer::start(io_, "127.0.0.1", 0, routes, options);
     ASSERT_TRUE(server) << server.error().describe();
@@ -84,6 +97,18 @@ TEST_F(HttpServerTest, KeepAlivePipeliningAndHead) {
   EXPECT_EQ(head.status, 200u);
   EXPECT_NE(head.head.find("Content-Length: 3"), std::string::npos);
   EXPECT_EQ(client.read_answer().body, "ok\n");
+}
+
+TEST_F(HttpServerTest, AStreamedAnswerComesInChunksAndTheConnectionGoesOn) {
+  start({});
+  RawHttpClient client(port_);
+  client.send("GET /stream HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n");
+  auto streamed = client.read_answer();
+  EXPECT_EQ(streamed.status, 200u);
+  EXPECT_NE(streamed.head.find("Transfer-Encoding: chunked"), std::string::npos) << streamed.head;
+  EXPECT_EQ(streamed.body, std::string(100'000, 'c') + std::string(100'000, 'a'));
+  EXPECT_EQ(streamed.chunks, 3u);
+  EXPECT_EQ(client.read_answer().body, "ok\n") << "keep-alive after a streamed answer";
 }
 
 // The defect: connections were not capped, and each could hold a 30 s timeout. At the cap, idle
