@@ -37,9 +37,10 @@ void add(MetricFamily& f, Labels labels, double value) {
   f.metric.push_back(std::move(m));
 }
 
-// A Prometheus histogram from the datapath's per-bucket (non-cumulative) log2 counts.
-void add_histogram(MetricFamily& f, Labels labels, const __u64 (&buckets)[TCPULSE_RTT_BUCKETS],
-                   __u64 sum_ns) {
+}  // namespace
+
+void add_rtt_histogram(MetricFamily& f, std::vector<ClientMetric::Label> labels,
+                       const __u64 (&buckets)[TCPULSE_RTT_BUCKETS], uint64_t sum_ns) {
   ClientMetric m;
   m.label = std::move(labels);
   uint64_t cumulative = 0;
@@ -54,8 +55,6 @@ void add_histogram(MetricFamily& f, Labels labels, const __u64 (&buckets)[TCPULS
   m.histogram.sample_sum = static_cast<double>(sum_ns) * 1e-9;
   f.metric.push_back(std::move(m));
 }
-
-}  // namespace
 
 MetricFamily agent_errors_family(const std::map<std::string, uint64_t>& by_op) {
   auto f = family("tcpulse_agent_errors_total",
@@ -162,10 +161,10 @@ std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
     }
     for (int role = 0; role < TCPULSE_ROLE_COUNT; role++) {
       add(opened, with("role", kRoles[role]), static_cast<double>(s.opened[role]));
-      add_histogram(hs_rtt, with("role", kRoles[role]), s.handshake_rtt_buckets[role],
+      add_rtt_histogram(hs_rtt, with("role", kRoles[role]), s.handshake_rtt_buckets[role],
                     s.handshake_rtt_sum_ns[role]);
     }
-    add_histogram(rtt, pod, s.rtt_buckets, s.rtt_sum_ns);
+    add_rtt_histogram(rtt, pod, s.rtt_buckets, s.rtt_sum_ns);
     add(syn_retries, pod, static_cast<double>(s.syn_retries));
     add(closed, pod, static_cast<double>(s.closed));
     add(active, pod, static_cast<double>(totals.active));

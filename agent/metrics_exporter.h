@@ -16,6 +16,12 @@ namespace tcpulse::agent {
 
 std::vector<prometheus::MetricFamily> pod_metric_families(const NodeSnapshot& snap);
 
+// Adds to f a Prometheus histogram of the datapath's RTT buckets (per bucket, not cumulative;
+// bounds 25 us * 2^k, then +Inf) and their sum in ns.
+void add_rtt_histogram(prometheus::MetricFamily& f,
+                       std::vector<prometheus::ClientMetric::Label> labels,
+                       const __u64 (&buckets)[TCPULSE_RTT_BUCKETS], uint64_t sum_ns);
+
 // tcpulse_agent_errors_total{op}: steps the agent could not carry out (a reconcile step aborted by
 // a failed map walk, a read of the datapath that failed), by step.
 prometheus::MetricFamily agent_errors_family(const std::map<std::string, uint64_t>& by_op);

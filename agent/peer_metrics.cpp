@@ -1,5 +1,7 @@
 #include "agent/peer_metrics.h"
 
+#include "agent/metrics_exporter.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -143,19 +145,7 @@ std::vector<MetricFamily> PeerAggregator::families() const {
         family->metric.push_back(std::move(m));
       }
     }
-    ClientMetric h;
-    h.label = labels;
-    uint64_t cumulative = 0;
-    for (int i = 0; i < TCPULSE_RTT_BUCKETS; i++) {
-      cumulative += c.rtt_buckets[i];
-      double bound = i == TCPULSE_RTT_BUCKETS - 1
-                         ? std::numeric_limits<double>::infinity()
-                         : TCPULSE_RTT_BUCKET0_NS * 1e-9 * static_cast<double>(1ULL << i);
-      h.histogram.bucket.push_back({cumulative, bound});
-    }
-    h.histogram.sample_count = cumulative;
-    h.histogram.sample_sum = static_cast<double>(c.rtt_sum_ns) * 1e-9;
-    rtt.metric.push_back(std::move(h));
+    add_rtt_histogram(rtt, labels, c.rtt_buckets, c.rtt_sum_ns);
   };
   for (const auto& [key, s] : shown_) emit(key, s.counters);
   for (const auto& [pod, c] : other_) emit(Key{pod.first, pod.second, "other", 0, 0}, c);

@@ -35,7 +35,7 @@ struct PeerCounters {
   uint64_t bytes[TCPULSE_DIR_COUNT] = {};
   uint64_t retrans_segments[TCPULSE_DIR_COUNT] = {};
   uint64_t resets[TCPULSE_DIR_COUNT] = {};
-  uint64_t rtt_buckets[TCPULSE_RTT_BUCKETS] = {};
+  __u64 rtt_buckets[TCPULSE_RTT_BUCKETS] = {};  // the datapath's type, for add_rtt_histogram
   uint64_t rtt_sum_ns = 0;
   void add(const PeerCounters& other);
 };
