@@ -11,6 +11,7 @@
 #include "tc-bpf/lib/pin_layout.h"
 #include "tc-bpf/lib/pod_attachment.h"
 #include "agent/datapath_maps.h"
+#include "agent/collector.h"
 #include "agent/reconciler.h"
 #include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
@@ -121,6 +122,40 @@ TEST(FailedWalk, SkipsItsStepAndLosesNoCounterSlotOrFlow) {
   EXPECT_TRUE(report.failed_steps.empty());
   EXPECT_EQ(datapath_state(layout).flows, 0u);
   EXPECT_GE(pod_egress_bytes(agent, "client"), bytes);
+}
+
+// The collector on a datapath it cannot read: the collection fails and says so (what /healthz
+// answers 503 on), the model keeps its last good read, and the next good read recovers.
+TEST(FailedWalk, ACollectionThatCannotReadKeepsTheLastModelAndSaysSo) {
+  TCPULSE_SKIP_UNLESS(node_unavailable());
+  AgentProcess agent(pin_dir(), true, {"--reconcile-interval", "3600"});
+  agent.wait_ready();
+  TestNode node(pin_dir());
+  TestPod client = node.add_pod("client"), server = node.add_pod("server");
+  ASSERT_EQ(tcp_transfer(server.netns_path, server.ip, 7301, client.netns_path, 100'000).received,
+            100'000u);
+  PinLayout layout(pin_dir());
+  auto maps = DatapathMaps::open(layout);
+  ASSERT_TRUE(maps) << maps.error().describe();
+  agent::Collector collector(maps.value(), {}, nullptr);
+  ASSERT_TRUE(collector.collect());
+  ASSERT_EQ(collector.node().pods.size(), 2u);
+  size_t connections = collector.connections().connections().size();
+  EXPECT_GT(connections, 0u);
+
+  PodMap good = std::move(maps->pods);
+  maps->pods = failing_map<PodMap>(layout);
+  EXPECT_FALSE(collector.collect());
+  EXPECT_TRUE(collector.stats().last_failed);
+  EXPECT_EQ(collector.stats().failures, 1u);
+  EXPECT_FALSE(collector.stats().last_error.empty());
+  EXPECT_EQ(collector.node().pods.size(), 2u) << "the last good model stays";
+  EXPECT_EQ(collector.connections().connections().size(), connections);
+
+  maps->pods = std::move(good);
+  EXPECT_TRUE(collector.collect());
+  EXPECT_FALSE(collector.stats().last_failed);
+  EXPECT_EQ(collector.stats().collections, 2u);
 }
 
 }  // namespace
