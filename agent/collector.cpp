@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "agent/connection_checkpoint.h"
@@ -138,6 +139,9 @@ Result<void> Collector::collect() {
     std::vector<std::pair<std::string, std::string>> live;
     for (const auto& p : node_.pods) live.emplace_back(p.record.pod_namespace, p.record.pod_name);
     peers_->keep_only(live);
+    // Tens of thousands of peers moving at once (a node's first collection) leave their working
+    // set's memory in the heap: back to the system with it.
+    if (peers_->last_interval_peers() > 10'000) trim_heap_collections_ = std::max(trim_heap_collections_, 1);
   }
   if (log_ && !options_.checkpoint.empty()) (void)save_checkpoint(options_.checkpoint, tracker_);
 

@@ -44,6 +44,7 @@ void PeerCounters::add(const PeerCounters& o) {
 
 void PeerAggregator::add(const std::string& pod_namespace, const std::string& pod_name,
                          const Connection& c, const ConnectionCounters& delta) {
+  if (delta == ConnectionCounters{}) return;  // nothing moved: nothing to add
   const FlowKey& k = c.id.key;
   Key key{pod_namespace, pod_name, address_text(k.family, k.remote_addr),
           ntohs(c.role == TCPULSE_FLOW_ROLE_SERVER ? k.local_port : k.remote_port), c.role};
@@ -82,6 +83,7 @@ void PeerAggregator::end_collection(uint64_t now_ns) {
       }
     }
   }
+  last_interval_peers_ = interval_.size();
   interval_.clear();
   // A series idle for the grace period goes; what it counted stays in its pod's "other".
   for (auto it = shown_.begin(); it != shown_.end();) {

@@ -54,6 +54,8 @@ class PeerAggregator {
 
   std::vector<prometheus::MetricFamily> families() const;
   size_t series() const { return shown_.size(); }
+  // Peers the last collection saw move (its working set, freed at its end).
+  size_t last_interval_peers() const { return last_interval_peers_; }
 
   // A peer as its labels name it.
   struct Key {
@@ -74,6 +76,7 @@ class PeerAggregator {
   std::map<Key, Shown> shown_;            // peers with series of their own
   std::map<std::pair<std::string, std::string>, PeerCounters> other_;  // per pod
   std::map<std::string, uint64_t> folded_;  // tcpulse_peer_series_folded_total{reason}
+  size_t last_interval_peers_ = 0;
 };
 
 }  // namespace tcpulse::agent

@@ -6,10 +6,13 @@
 # Medians of repeated measurements; figures in docs/performance.md.
 #
 #   sudo ./hack/bench-agent.sh [PODS (default 250)] [FLOWS (default 100000)] [IDLE_SECONDS (default 60)]
+#                              [AGENT_FLAGS... (e.g. --peer-metrics)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $EUID -eq 0 ]] || { echo "bench-agent.sh: run as root" >&2; exit 1; }
 pods=${1:-250} flows=${2:-100000} idle=${3:-60}
+shift $(($# < 3 ? $# : 3))
+extra_flags=("$@")
 
 ./hack/deps.sh
 ./hack/build.sh >/dev/null
@@ -27,7 +30,7 @@ ready="$NODE_WORK/ready"
 # Reconciliation would collect the staged pods (their veths do not exist): once, at start only.
 ./build/bin/tcpulse-agent --listen 127.0.0.1:0 --pin-dir "$NODE_PIN_DIR" --state-dir "$NODE_WORK/state" \
 	--cni-cache-dir "" --cleanup-on-exit --ready-file "$ready" --flows-max 131072 \
-	--reconcile-interval 3600 --interval 5 2>"$NODE_WORK/agent.log" &
+	--reconcile-interval 3600 --interval 5 "${extra_flags[@]}" 2>"$NODE_WORK/agent.log" &
 NODE_AGENT_PID=$!
 for _ in $(seq 100); do [[ -s "$ready" ]] && break; sleep 0.1; done
 [[ -s "$ready" ]] || { cat "$NODE_WORK/agent.log" >&2; exit 1; }
