@@ -339,6 +339,7 @@ int main(int argc, char** argv) {
     }
     std::filesystem::remove_all(opts.state_dir / "pending", ec);
     std::filesystem::remove(collector_options.checkpoint, ec);
+    std::filesystem::remove(opts.state_dir, ec);  // if nothing else is in it
     log_info("detached all pods and removed " + layout.root().string());
   }
   return 0;

@@ -8,12 +8,10 @@
 #include <fstream>
 
 #include "agent/cni_cache.h"
+#include "scratch_dir.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("tcpulse-fuzz-cache-" + std::to_string(getpid()));
-  static const bool made = std::filesystem::create_directories(dir);
-  (void)made;
+  const std::filesystem::path& dir = fuzz_scratch_dir("cache");
   std::ofstream(dir / "net-c1-eth0", std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   for (const auto& cached : tcpulse::read_cni_cache(dir)) {

@@ -9,10 +9,10 @@
 
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/utf8_text.h"
+#include "scratch_dir.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("tcpulse-fuzz-pending-" + std::to_string(getpid()));
+  const std::filesystem::path& dir = fuzz_scratch_dir("pending");
   static const bool made = std::filesystem::create_directories(dir / "pending");
   (void)made;
   std::ofstream(dir / "pending" / "x.json", std::ios::binary | std::ios::trunc)
