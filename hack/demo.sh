@@ -55,7 +55,9 @@ for _ in 1 2 3 4 5; do
 done
 printf "   %-9s -> %-9s %12s\n" frontend db "5 refused"
 
-# metric NAME POD DIRECTION: one value from the agent's /metrics.
+# metric NAME POD DIRECTION: one value from the agent's /metrics, once its next collection (every
+# 5 s) has read the traffic above.
+node_wait_collection
 metrics=$(curl -sf "$url/metrics")
 metric() {
 	awk -v name="$1" -v pod="$2" -v dir="$3" '
@@ -103,8 +105,8 @@ printf "   %-20s %12s %16s %18s %16s\n" TRANSFER DELIVERED "SENDER SAW" "RECEIVE
 	"RETRANSMITTED"
 for t in frontend-backend backend-db frontend-db; do
 	from=${t%-*} to=${t#*-} cport=${sent_port[$t]}
-	sender=$(jq -c --arg p "$from" --argjson c "$cport" '[.[] | select(.pod == $p and .local_port == $c)][0].egress' <<<"$flows")
-	in=$(jq --arg p "$to" --argjson c "$cport" '[.[] | select(.pod == $p and .remote_port == $c) | .ingress.payload_bytes] | add' <<<"$flows")
+	sender=$(jq -c --arg p "$from" --argjson c "$cport" '[.flows[] | select(.pod == $p and .local_port == $c)][0].egress' <<<"$flows")
+	in=$(jq --arg p "$to" --argjson c "$cport" '[.flows[] | select(.pod == $p and .remote_port == $c) | .ingress.payload_bytes] | add' <<<"$flows")
 	out=$(jq .payload_bytes <<<"$sender") retx=$(jq .retransmitted_bytes <<<"$sender")
 	printf "   %-20s %'12d %'16d %'18d %'16d\n" "$from -> $to" "${sent_bytes[$t]}" "$out" "$in" "$retx"
 done

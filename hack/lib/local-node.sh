@@ -5,6 +5,7 @@
 #
 #   node_init NAME            work dir, pin dir, bridge and conflist, all unique to this process
 #   node_start_agent PORT     tcpulse-agent on 127.0.0.1:PORT (0 = any); sets NODE_URL
+#   node_wait_collection      until the agent's model holds all that came before the call
 #   node_add_pod POD [NS]     a pod in Kubernetes namespace NS (default "default"); sets NODE_IP[POD]
 #   node_host_veth POD        the pod's host-side veth name
 #   node_cleanup              DEL every pod, remove namespaces, bridge, agent (by pid) and pins
@@ -33,6 +34,18 @@ node_init() {
   ]
 }
 JSON
+}
+
+node_wait_collection() {
+	local before now
+	before=$(curl -s "$NODE_URL/healthz" | awk '$1 == "collections" {print $2}')
+	for _ in $(seq 400); do
+		now=$(curl -s "$NODE_URL/healthz" | awk '$1 == "collections" {print $2}')
+		[[ "${now:-0}" -gt "${before:-0}" ]] && return 0
+		sleep 0.05
+	done
+	echo "the agent made no collection in 20 s" >&2
+	return 1
 }
 
 node_start_agent() {
