@@ -61,12 +61,16 @@ std::string rfc3339_ns(uint64_t unix_ns) {
   return text;
 }
 
-std::string endpoint_text(uint8_t family, const uint8_t* addr, uint16_t port_network_order) {
+std::string address_text(uint8_t family, const uint8_t* addr) {
   char text[INET6_ADDRSTRLEN] = "";
-  bool v6 = family == TCPULSE_AF_INET6;
-  inet_ntop(v6 ? AF_INET6 : AF_INET, addr, text, sizeof(text));
+  inet_ntop(family == TCPULSE_AF_INET6 ? AF_INET6 : AF_INET, addr, text, sizeof(text));
+  return text;
+}
+
+std::string endpoint_text(uint8_t family, const uint8_t* addr, uint16_t port_network_order) {
   std::string port = std::to_string(ntohs(port_network_order));
-  return v6 ? "[" + std::string(text) + "]:" + port : std::string(text) + ":" + port;
+  return family == TCPULSE_AF_INET6 ? "[" + address_text(family, addr) + "]:" + port
+                                    : address_text(family, addr) + ":" + port;
 }
 
 std::string connection_record_line(const ConnectionEvent& event, const RecordClock& clock,

@@ -38,6 +38,8 @@ const char* connection_state_name(uint8_t state);
 
 // RFC 3339 in UTC with nanoseconds: 2026-12-02T07:06:23.123456789Z.
 std::string rfc3339_ns(uint64_t unix_ns);
+// A flow key's address as text (IPv4 or IPv6, by family).
+std::string address_text(uint8_t family, const uint8_t* addr);
 // "addr:port", IPv6 in brackets.
 std::string endpoint_text(uint8_t family, const uint8_t* addr, uint16_t port_network_order);
 

@@ -16,12 +16,6 @@ namespace tcpulse::agent {
 
 namespace {
 
-std::string address_text(uint8_t family, const uint8_t* addr) {
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(family == TCPULSE_AF_INET6 ? AF_INET6 : AF_INET, addr, text, sizeof(text));
-  return text;
-}
-
 nlohmann::json direction_json(const DirCounters& d, uint16_t syns, uint8_t flags, uint8_t wscale) {
   nlohmann::json out = {{"packets", d.packets},
                         {"bytes", d.bytes},

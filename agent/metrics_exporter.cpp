@@ -25,19 +25,19 @@ struct PodTotals {
   uint64_t active = 0;
 };
 
-MetricFamily family(const char* name, const char* help, MetricType type) {
+}  // namespace
+
+MetricFamily metric_family(const char* name, const char* help, MetricType type) {
   return MetricFamily{name, help, type, {}};
 }
 
-void add(MetricFamily& f, Labels labels, double value) {
+void add_sample(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
   ClientMetric m;
   m.label = std::move(labels);
   if (f.type == MetricType::Counter) m.counter.value = value;
   else m.gauge.value = value;
   f.metric.push_back(std::move(m));
 }
-
-}  // namespace
 
 void add_rtt_histogram(MetricFamily& f, std::vector<ClientMetric::Label> labels,
                        const __u64 (&buckets)[TCPULSE_RTT_BUCKETS], uint64_t sum_ns) {
@@ -57,20 +57,20 @@ void add_rtt_histogram(MetricFamily& f, std::vector<ClientMetric::Label> labels,
 }
 
 MetricFamily agent_errors_family(const std::map<std::string, uint64_t>& by_op) {
-  auto f = family("tcpulse_agent_errors_total",
+  auto f = metric_family("tcpulse_agent_errors_total",
                   "Steps the agent could not carry out, by step: a reconcile step a failed map "
                   "walk aborted (adopt, collect, sweep, expire), a pod that could not be "
                   "attached (attach), a scan of the datapath (collection).",
                   MetricType::Counter);
   for (const char* op : {"adopt", "collect", "sweep", "expire", "attach", "collection"}) {
     auto it = by_op.find(op);
-    add(f, {{"op", op}}, it == by_op.end() ? 0.0 : static_cast<double>(it->second));
+    add_sample(f, {{"op", op}}, it == by_op.end() ? 0.0 : static_cast<double>(it->second));
   }
   return f;
 }
 
 MetricFamily http_connections_family(const HttpServerStats& stats) {
-  auto f = family("tcpulse_agent_http_connections_total",
+  auto f = metric_family("tcpulse_agent_http_connections_total",
                   "The agent's HTTP clients by what happened to them: accepted; evicted (waited "
                   "longest for a request when the cap was reached); refused (at the cap, every "
                   "connection busy); rejected (a 4xx for a malformed or oversized request); "
@@ -80,53 +80,53 @@ MetricFamily http_connections_family(const HttpServerStats& stats) {
       {"accepted", stats.accepted},   {"evicted", stats.evicted},
       {"refused", stats.refused_busy}, {"rejected", stats.rejected},
       {"timed_out", stats.timed_out}, {"out_of_descriptors", stats.accept_fd_exhausted}};
-  for (const auto& [event, count] : events) add(f, {{"event", event}}, static_cast<double>(count));
+  for (const auto& [event, count] : events) add_sample(f, {{"event", event}}, static_cast<double>(count));
   return f;
 }
 
 std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
-  auto info = family("tcpulse_pod_info",
+  auto info = metric_family("tcpulse_pod_info",
                      "A monitored pod interface: 1 per host veth tcpulse is attached to.",
                      MetricType::Gauge);
-  auto packets = family("tcpulse_packets_total",
+  auto packets = metric_family("tcpulse_packets_total",
                         "IP packets (wire segments) by pod and direction, from the pod's view.",
                         MetricType::Counter);
-  auto bytes = family("tcpulse_bytes_total",
+  auto bytes = metric_family("tcpulse_bytes_total",
                       "IP bytes (headers included) by pod and direction, from the pod's view.",
                       MetricType::Counter);
-  auto rtt = family("tcpulse_tcp_rtt_seconds",
+  auto rtt = metric_family("tcpulse_tcp_rtt_seconds",
                     "Network round-trip time of the pod's TCP connections, from TCP timestamps "
                     "(host veth to peer and back).",
                     MetricType::Histogram);
-  auto hs_rtt = family("tcpulse_tcp_handshake_rtt_seconds",
+  auto hs_rtt = metric_family("tcpulse_tcp_handshake_rtt_seconds",
                        "TCP handshake round trip: SYN to SYN/ACK (client), SYN/ACK to ACK (server).",
                        MetricType::Histogram);
-  auto retrans_segs = family("tcpulse_tcp_retransmitted_segments_total",
+  auto retrans_segs = metric_family("tcpulse_tcp_retransmitted_segments_total",
                              "TCP segments carrying only data already sent (loss), by direction.",
                              MetricType::Counter);
-  auto retrans_bytes = family("tcpulse_tcp_retransmitted_bytes_total",
+  auto retrans_bytes = metric_family("tcpulse_tcp_retransmitted_bytes_total",
                               "Payload bytes of retransmitted TCP segments, by direction.",
                               MetricType::Counter);
-  auto resets = family("tcpulse_tcp_resets_total",
+  auto resets = metric_family("tcpulse_tcp_resets_total",
                        "TCP RST segments: egress = sent by the pod, ingress = received.",
                        MetricType::Counter);
-  auto zero_window = family("tcpulse_tcp_zero_window_segments_total",
+  auto zero_window = metric_family("tcpulse_tcp_zero_window_segments_total",
                             "TCP segments advertising a zero receive window; egress = the pod's "
                             "receiver stalled.",
                             MetricType::Counter);
-  auto syn_retries = family("tcpulse_tcp_syn_retries_total",
+  auto syn_retries = metric_family("tcpulse_tcp_syn_retries_total",
                             "Repeated SYN or SYN/ACK segments: connection attempts that needed a retry.",
                             MetricType::Counter);
-  auto opened = family("tcpulse_tcp_connections_opened_total",
+  auto opened = metric_family("tcpulse_tcp_connections_opened_total",
                        "TCP connections whose handshake was seen, by the pod's role.",
                        MetricType::Counter);
-  auto closed = family("tcpulse_tcp_connections_closed_total",
+  auto closed = metric_family("tcpulse_tcp_connections_closed_total",
                        "Opened TCP connections that closed (FIN both ways, or RST).",
                        MetricType::Counter);
-  auto active = family("tcpulse_tcp_connections_active",
+  auto active = metric_family("tcpulse_tcp_connections_active",
                        "TCP connections of the pod in the flow table and not closed.",
                        MetricType::Gauge);
-  auto errors = family("tcpulse_datapath_errors_total",
+  auto errors = metric_family("tcpulse_datapath_errors_total",
                        "Packets the datapath could not fully account, by reason.",
                        MetricType::Counter);
 
@@ -134,7 +134,7 @@ std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
   std::map<std::pair<std::string, std::string>, PodTotals> per_pod;
   for (const auto& pod : snap.pods) {
     const auto& r = pod.record;
-    add(info, {{"namespace", r.pod_namespace}, {"pod", r.pod_name}, {"pod_uid", r.pod_uid},
+    add_sample(info, {{"namespace", r.pod_namespace}, {"pod", r.pod_name}, {"pod_uid", r.pod_uid},
                {"container_id", valid_utf8(r.container_id)}, {"interface", valid_utf8(r.ifname)},
                {"host_ifindex", std::to_string(pod.ifindex)}},
         1);
@@ -152,25 +152,25 @@ std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
     };
     for (int d = 0; d < TCPULSE_DIR_COUNT; d++) {
       auto l = with("direction", kDirections[d]);
-      add(packets, l, static_cast<double>(s.dir[d].packets));
-      add(bytes, l, static_cast<double>(s.dir[d].bytes));
-      add(retrans_segs, l, static_cast<double>(s.dir[d].retrans_segs));
-      add(retrans_bytes, l, static_cast<double>(s.dir[d].retrans_bytes));
-      add(resets, l, static_cast<double>(s.dir[d].rsts));
-      add(zero_window, l, static_cast<double>(s.dir[d].zero_windows));
+      add_sample(packets, l, static_cast<double>(s.dir[d].packets));
+      add_sample(bytes, l, static_cast<double>(s.dir[d].bytes));
+      add_sample(retrans_segs, l, static_cast<double>(s.dir[d].retrans_segs));
+      add_sample(retrans_bytes, l, static_cast<double>(s.dir[d].retrans_bytes));
+      add_sample(resets, l, static_cast<double>(s.dir[d].rsts));
+      add_sample(zero_window, l, static_cast<double>(s.dir[d].zero_windows));
     }
     for (int role = 0; role < TCPULSE_ROLE_COUNT; role++) {
-      add(opened, with("role", kRoles[role]), static_cast<double>(s.opened[role]));
+      add_sample(opened, with("role", kRoles[role]), static_cast<double>(s.opened[role]));
       add_rtt_histogram(hs_rtt, with("role", kRoles[role]), s.handshake_rtt_buckets[role],
                     s.handshake_rtt_sum_ns[role]);
     }
     add_rtt_histogram(rtt, pod, s.rtt_buckets, s.rtt_sum_ns);
-    add(syn_retries, pod, static_cast<double>(s.syn_retries));
-    add(closed, pod, static_cast<double>(s.closed));
-    add(active, pod, static_cast<double>(totals.active));
+    add_sample(syn_retries, pod, static_cast<double>(s.syn_retries));
+    add_sample(closed, pod, static_cast<double>(s.closed));
+    add_sample(active, pod, static_cast<double>(totals.active));
   }
   for (int reason = 0; reason < TCPULSE_ERR_COUNT; reason++)
-    add(errors, {{"reason", std::string(error_reason_name(reason))}},
+    add_sample(errors, {{"reason", std::string(error_reason_name(reason))}},
         static_cast<double>(snap.errors[reason]));
   return {std::move(info),         std::move(packets),      std::move(bytes),
           std::move(rtt),          std::move(hs_rtt),       std::move(retrans_segs),

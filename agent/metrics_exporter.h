@@ -16,6 +16,11 @@ namespace tcpulse::agent {
 
 std::vector<prometheus::MetricFamily> pod_metric_families(const NodeSnapshot& snap);
 
+// A family without samples, and one sample of a counter or gauge family (by the family's type).
+prometheus::MetricFamily metric_family(const char* name, const char* help, prometheus::MetricType type);
+void add_sample(prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Label> labels,
+                double value);
+
 // Adds to f a Prometheus histogram of the datapath's RTT buckets (per bucket, not cumulative;
 // bounds 25 us * 2^k, then +Inf) and their sum in ns.
 void add_rtt_histogram(prometheus::MetricFamily& f,

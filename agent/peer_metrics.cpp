@@ -1,5 +1,6 @@
 #include "agent/peer_metrics.h"
 
+#include "agent/connection_record.h"
 #include "agent/metrics_exporter.h"
 
 #include <arpa/inet.h>
@@ -20,12 +21,6 @@ int rtt_bucket(uint64_t ns) {
   for (int i = 0; i < TCPULSE_RTT_BUCKETS - 1; i++)
     if (ns <= static_cast<uint64_t>(TCPULSE_RTT_BUCKET0_NS) << i) return i;
   return TCPULSE_RTT_BUCKETS - 1;
-}
-
-std::string address_text(uint8_t family, const uint8_t* addr) {
-  char text[INET6_ADDRSTRLEN] = "";
-  inet_ntop(family == TCPULSE_AF_INET6 ? AF_INET6 : AF_INET, addr, text, sizeof(text));
-  return text;
 }
 
 uint64_t total_bytes(const PeerCounters& c) { return c.bytes[0] + c.bytes[1]; }

@@ -12,18 +12,6 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-MetricFamily family(const char* name, const char* help, MetricType type) {
-  return MetricFamily{name, help, type, {}};
-}
-
-void add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (f.type == MetricType::Counter) m.counter.value = value;
-  else m.gauge.value = value;
-  f.metric.push_back(std::move(m));
-}
-
 }  // namespace
 
 std::vector<MetricFamily> self_metric_families(const Collector& collector, const ConnectionLog* log,
@@ -31,31 +19,31 @@ std::vector<MetricFamily> self_metric_families(const Collector& collector, const
                                                const ProcessStats& process) {
   std::vector<MetricFamily> out;
 
-  auto build = family("tcpulse_build_info", "The agent's version and its datapath's ABI.",
+  auto build = metric_family("tcpulse_build_info", "The agent's version and its datapath's ABI.",
                       MetricType::Gauge);
-  add(build, {{"version", TCPULSE_VERSION}, {"abi", std::to_string(TCPULSE_ABI_VERSION)}}, 1);
+  add_sample(build, {{"version", TCPULSE_VERSION}, {"abi", std::to_string(TCPULSE_ABI_VERSION)}}, 1);
   out.push_back(std::move(build));
 
-  auto rss = family("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge);
-  add(rss, {}, static_cast<double>(process.resident_bytes));
+  auto rss = metric_family("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge);
+  add_sample(rss, {}, static_cast<double>(process.resident_bytes));
   out.push_back(std::move(rss));
-  auto cpu = family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+  auto cpu = metric_family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
                     MetricType::Counter);
-  add(cpu, {}, process.cpu_seconds);
+  add_sample(cpu, {}, process.cpu_seconds);
   out.push_back(std::move(cpu));
-  auto fds = family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge);
-  add(fds, {}, static_cast<double>(process.open_fds));
+  auto fds = metric_family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge);
+  add_sample(fds, {}, static_cast<double>(process.open_fds));
   out.push_back(std::move(fds));
-  auto max_fds = family("process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge);
-  add(max_fds, {}, static_cast<double>(process.max_fds));
+  auto max_fds = metric_family("process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge);
+  add_sample(max_fds, {}, static_cast<double>(process.max_fds));
   out.push_back(std::move(max_fds));
-  auto start = family("process_start_time_seconds",
+  auto start = metric_family("process_start_time_seconds",
                       "Start time of the process since unix epoch in seconds.", MetricType::Gauge);
-  add(start, {}, process.start_time_seconds);
+  add_sample(start, {}, process.start_time_seconds);
   out.push_back(std::move(start));
 
   const CollectionStats& cs = collector.stats();
-  auto duration = family("tcpulse_agent_collection_duration_seconds",
+  auto duration = metric_family("tcpulse_agent_collection_duration_seconds",
                          "Time one scan of the datapath into the agent's model took.",
                          MetricType::Histogram);
   {
@@ -71,62 +59,62 @@ std::vector<MetricFamily> self_metric_families(const Collector& collector, const
     duration.metric.push_back(std::move(m));
   }
   out.push_back(std::move(duration));
-  auto failed = family("tcpulse_agent_collection_failures_total",
+  auto failed = metric_family("tcpulse_agent_collection_failures_total",
                        "Scans of the datapath that failed (the model keeps the last good one).",
                        MetricType::Counter);
-  add(failed, {}, static_cast<double>(cs.failures));
+  add_sample(failed, {}, static_cast<double>(cs.failures));
   out.push_back(std::move(failed));
 
   const NodeSnapshot& node = collector.node();
-  auto entries = family("tcpulse_flow_table_entries",
+  auto entries = metric_family("tcpulse_flow_table_entries",
                         "Flows in each map of the flow table: the slot array (flowtab) and the "
                         "overflow hashes that take its collisions (flows4, flows6).",
                         MetricType::Gauge);
-  auto capacity = family("tcpulse_flow_table_capacity", "Flows each map of the flow table can hold.",
+  auto capacity = metric_family("tcpulse_flow_table_capacity", "Flows each map of the flow table can hold.",
                          MetricType::Gauge);
   for (const auto& [name, usage] : {std::pair{"flowtab", node.flow_table},
                                     std::pair{"flows4", node.overflow4},
                                     std::pair{"flows6", node.overflow6}}) {
-    add(entries, {{"map", name}}, static_cast<double>(usage.entries));
-    add(capacity, {{"map", name}}, static_cast<double>(usage.capacity));
+    add_sample(entries, {{"map", name}}, static_cast<double>(usage.entries));
+    add_sample(capacity, {{"map", name}}, static_cast<double>(usage.capacity));
   }
   out.push_back(std::move(entries));
   out.push_back(std::move(capacity));
-  auto requested = family("tcpulse_flow_table_requested_capacity",
+  auto requested = metric_family("tcpulse_flow_table_requested_capacity",
                           "Flow table slots --flows-max asks for: differs from "
                           "tcpulse_flow_table_capacity{map=\"flowtab\"} while pins made at another "
                           "size are kept (the new size takes effect once they are removed).",
                           MetricType::Gauge);
-  add(requested, {}, static_cast<double>(counters.requested_flow_slots));
+  add_sample(requested, {}, static_cast<double>(counters.requested_flow_slots));
   out.push_back(std::move(requested));
 
-  auto expired = family("tcpulse_flows_expired_total",
+  auto expired = metric_family("tcpulse_flows_expired_total",
                         "Flows the agent removed from the flow table (their counts stay with their "
                         "pod), by reason: closed (past --closed-flow-ttl), idle (past "
                         "--idle-flow-ttl), pod_gone (their pod was deleted).",
                         MetricType::Counter);
   for (const char* reason : {"closed", "idle", "pod_gone"}) {
     auto it = counters.expired.find(reason);
-    add(expired, {{"reason", reason}}, it == counters.expired.end() ? 0.0 : static_cast<double>(it->second));
+    add_sample(expired, {{"reason", reason}}, it == counters.expired.end() ? 0.0 : static_cast<double>(it->second));
   }
   out.push_back(std::move(expired));
 
-  auto records = family("tcpulse_connection_records_total",
+  auto records = metric_family("tcpulse_connection_records_total",
                         "Connection records generated, by event (open, report, close).",
                         MetricType::Counter);
   for (const char* event : {"open", "report", "close"})
-    add(records, {{"event", event}}, static_cast<double>(collector.records(event)));
+    add_sample(records, {{"event", event}}, static_cast<double>(collector.records(event)));
   out.push_back(std::move(records));
-  auto written = family("tcpulse_connection_records_written_total",
+  auto written = metric_family("tcpulse_connection_records_written_total",
                         "Connection records written to the connection log.", MetricType::Counter);
-  add(written, {}, log ? static_cast<double>(log->written()) : 0.0);
+  add_sample(written, {}, log ? static_cast<double>(log->written()) : 0.0);
   out.push_back(std::move(written));
-  auto dropped = family("tcpulse_connection_records_dropped_total",
+  auto dropped = metric_family("tcpulse_connection_records_dropped_total",
                         "Connection records that could not be written, by reason: queue_full (the "
                         "writer is behind), disk_full, output_closed (no reader), write_error.",
                         MetricType::Counter);
   for (int r = 0; r < static_cast<int>(LogDrop::Count); r++)
-    add(dropped, {{"reason", log_drop_name(static_cast<LogDrop>(r))}},
+    add_sample(dropped, {{"reason", log_drop_name(static_cast<LogDrop>(r))}},
         log ? static_cast<double>(log->dropped(static_cast<LogDrop>(r))) : 0.0);
   out.push_back(std::move(dropped));
 
