@@ -25,6 +25,7 @@ std::filesystem::path state_dir_for(const std::filesystem::path& pin_dir) {
 
 std::filesystem::path agent_binary() { return TCPULSE_BIN_DIR "/tcpulse-agent"; }
 std::filesystem::path plugin_binary() { return TCPULSE_BIN_DIR "/tcpulse"; }
+std::filesystem::path installer_binary() { return TCPULSE_BIN_DIR "/tcpulse-install"; }
 std::filesystem::path source_dir() { return TCPULSE_SOURCE_DIR; }
 
 AgentProcess::AgentProcess(std::filesystem::path pin_dir, bool cleanup_on_exit,

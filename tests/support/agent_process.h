@@ -46,6 +46,7 @@ std::filesystem::path state_dir_for(const std::filesystem::path& pin_dir);
 
 std::filesystem::path agent_binary();
 std::filesystem::path plugin_binary();
+std::filesystem::path installer_binary();
 std::filesystem::path source_dir();
 
 }  // namespace tcpulse::test
