@@ -15,6 +15,7 @@
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
 #include "tests/support/eventually.h"
+#include "tests/support/podman.h"
 #include "tests/support/privileges.h"
 #include "tests/support/prometheus_text.h"
 
@@ -25,47 +26,6 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 constexpr uint64_t kBlobBytes = 1'000'000;
-
-// podman with a private root, runroot, config and network dir: it never touches the host's.
-class Podman {
- public:
-  Podman() {
-    char tmpl[] = "/tmp/tcpulse-podman-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    fs::create_directories(dir_ / "net.d");
-    std::ofstream(dir_ / "containers.conf")
-        << "[network]\nnetwork_backend = \"cni\"\n"
-        << "cni_plugin_dirs = [\"/usr/lib/cni\", \"" TCPULSE_BIN_DIR "\"]\n"
-        << "network_config_dir = \"" << (dir_ / "net.d").string() << "\"\n"
-        << "[engine]\nruntime = \"runc\"\ncgroup_manager = \"cgroupfs\"\n";
-  }
-  ~Podman() {
-    for (const auto& name : containers_) run({"rm", "-f", "-t", "0", name});
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  const fs::path& dir() const { return dir_; }
-
-  CommandResult run(std::vector<std::string> args, const std::string& pod_namespace = "") {
-    std::vector<std::string> argv = {"podman", "--root", (dir_ / "root").string(), "--runroot",
-                                     (dir_ / "runroot").string(), "--storage-driver", "vfs"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::map<std::string, std::string> env = {{"CONTAINERS_CONF", (dir_ / "containers.conf").string()}};
-    // podman sends K8S_POD_NAME itself and passes CNI_ARGS from its environment along.
-    if (!pod_namespace.empty()) env["CNI_ARGS"] = "K8S_POD_NAMESPACE=" + pod_namespace;
-    return run_command(argv, "", env);
-  }
-  std::string checked(std::vector<std::string> args, const std::string& pod_namespace = "") {
-    auto r = run(args, pod_namespace);
-    if (r.exit_code != 0) throw std::runtime_error("podman failed: " + r.err + r.out);
-    return r.out;
-  }
-  void started(const std::string& name) { containers_.push_back(name); }
-
- private:
-  fs::path dir_;
-  std::vector<std::string> containers_;
-};
 
 // A busybox-static rootfs with httpd, wget and a blob to serve: the image, imported (nothing can
 // be pulled here).
@@ -82,7 +42,7 @@ fs::path make_rootfs_tar(const fs::path& dir) {
 
 TEST(Podman, ContainersAreMonitoredUnderTheirNamesAndDetachedOnRemoval) {
   TCPULSE_SKIP_UNLESS(node_unavailable());
-  if (access("/usr/bin/podman", X_OK) != 0 || access("/bin/busybox", X_OK) != 0)
+  if (!podman_available())
     GTEST_SKIP() << "SKIPPED: podman or busybox-static missing (hack/deps.sh installs them)";
 
   fs::path pin_dir = test_pin_dir("e2e");
@@ -91,6 +51,8 @@ TEST(Podman, ContainersAreMonitoredUnderTheirNamesAndDetachedOnRemoval) {
   Podman podman;
   std::string network = "tcpulse-e2e-" + std::to_string(getpid());
   std::string bridge = "tpe" + std::to_string(getpid() % 1000000);
+  // The network as podman writes it; tcpulse-install chains the plugin into it and copies the
+  // binary into the CNI bin dir libcni searches, as it would on a node.
   json conflist = {
       {"cniVersion", "1.0.0"},
       {"name", network},
@@ -98,10 +60,18 @@ TEST(Podman, ContainersAreMonitoredUnderTheirNamesAndDetachedOnRemoval) {
        {{{"type", "bridge"}, {"bridge", bridge}, {"isGateway", true}, {"ipMasq", false},
          {"ipam", {{"type", "host-local"},
                    {"ranges", {{{{"subnet", "10.23" + std::to_string(getpid() % 10) + ".0.0/24"}}}}},
-                   {"dataDir", (podman.dir() / "ipam").string()}}}},
-        {{"type", "tcpulse"}, {"pinDir", pin_dir.string()},
-         {"stateDir", state_dir_for(pin_dir).string()}}}}};
-  std::ofstream(podman.dir() / "net.d" / (network + ".conflist")) << conflist.dump(2);
+                   {"dataDir", (podman.dir() / "ipam").string()}}}}}}};
+  fs::path conflist_path = podman.net_dir() / (network + ".conflist");
+  std::string written = conflist.dump(3);  // podman's indent
+  std::ofstream(conflist_path) << written;
+  json plugin_config = {{"pinDir", pin_dir.string()}, {"stateDir", state_dir_for(pin_dir).string()}};
+  std::vector<std::string> dirs = {"--conf-dir", podman.net_dir().string(), "--bin-dir", podman.bin_dir().string()};
+  auto installer = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), installer_binary().string());
+    args.insert(args.end(), dirs.begin(), dirs.end());
+    return run_checked(args);
+  };
+  installer({"install", "--plugin", plugin_binary().string(), "--config", plugin_config.dump()});
   struct BridgeGuard {
     std::string name;
     ~BridgeGuard() { run_command({"ip", "link", "del", name}); }
@@ -145,6 +115,10 @@ TEST(Podman, ContainersAreMonitoredUnderTheirNamesAndDetachedOnRemoval) {
 
   podman.checked({"rm", "-f", "-t", "0", "cli", "srv"});
   EXPECT_TRUE(json::parse(agent.get("/pods")).empty());
+  installer({"uninstall"});
+  std::ifstream in(conflist_path, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), written);
+  EXPECT_FALSE(fs::exists(podman.bin_dir() / "tcpulse"));
   EXPECT_TRUE(fs::is_empty(PinLayout(pin_dir).links_dir()));
   EXPECT_EQ(agent.stop(), 0);
   std::error_code ec;
