@@ -36,7 +36,9 @@ fi
 
 stage=build/image
 rm -rf "$stage"
-mkdir -p "$stage/rootfs/usr/local/bin"
+mkdir -p "$stage/rootfs/usr/local/bin" "$stage/rootfs/run" "$stage/rootfs/var" "$stage/rootfs/tmp"
+# containerd names pod namespaces /var/run/netns/...: the same dir as /run/netns.
+ln -s ../run "$stage/rootfs/var/run"
 for b in "${binaries[@]}"; do
 	strip --strip-unneeded -o "$stage/rootfs/usr/local/bin/$b" "build/bin/$b"
 done
