@@ -14,8 +14,10 @@ packages=(
 	prometheus
 	# accuracy tests: an independent packet analyser
 	tshark
-	# end to end: a real libcni runtime and an image made from busybox-static
-	podman runc conmon golang-github-containers-common busybox-static
+	# end to end: a real libcni runtime and an image made from busybox-static; the tcpulse image
+	podman runc conmon golang-github-containers-common busybox-static binutils
+	# the chart rendered by Helm's engine (Go text/template + sprig), built offline
+	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-github-xeipuuv-gojsonschema-dev
 )
 
 missing=()

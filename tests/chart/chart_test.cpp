@@ -6,7 +6,7 @@
 #include <fstream>
 #include <set>
 
-#include "tests/chart/chart_renderer.h"
+#include "tests/support/chart_renderer.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
 
@@ -254,6 +254,7 @@ TEST(Chart, TheSchemaRefusesBadValuesWithAMessage) {
                                          {{"--set", "agent.port=70000"}, "agent.port"},
                                          {{"--set", "agent.connectionLog=/abs/path"}, "agent.connectionLog"},
                                          {{"--set", "cni.pluginConfig.attachMode=xdp2"}, "attachMode"},
+                                         {{"--set", "prometheusRule.rttP99Seconds=fast"}, "rttP99Seconds"},
                                          {{"--set", "agnet.port=1"}, "agnet"}}) {
     auto r = render_chart(c.args);
     EXPECT_NE(r.exit_code, 0) << c.args[1];

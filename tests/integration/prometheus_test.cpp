@@ -23,6 +23,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/http_get.h"
 #include "tests/support/privileges.h"
+#include "tests/support/prometheus_server.h"
 #include "tests/support/prometheus_text.h"
 #include "tests/support/tcp_transfer.h"
 #include "tests/support/test_node.h"
@@ -34,85 +35,11 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kPrometheus = "/usr/bin/prometheus";
-constexpr const char* kPromtool = "/usr/bin/promtool";
-
-uint16_t free_loopback_port() {
-  UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr = ipv4_address("127.0.0.1", 0);
-  bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(s.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-  return ntohs(addr.sin_port);
-}
-
-std::string url_encode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char hex[4];
-      snprintf(hex, sizeof(hex), "%%%02X", c);
-      out += hex;
-    }
-  }
-  return out;
-}
-
-// A Prometheus server scraping one target every second, stopped (by its pid) at the end.
-class PrometheusServer {
- public:
-  PrometheusServer(const std::filesystem::path& dir, const std::string& target) : dir_(dir) {
-    std::ofstream(dir / "prometheus.yml")
-        << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        << "scrape_configs:\n  - job_name: tcpulse\n    static_configs:\n"
-        << "      - targets: ['" << target << "']\n";
-    address_ = "127.0.0.1:" + std::to_string(free_loopback_port());
-    UniqueFd log(open((dir / "prometheus.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    ChildOptions options;
-    options.stdout_fd = options.stderr_fd = log.get();
-    pid_ = spawn_child({kPrometheus, "--config.file=" + (dir / "prometheus.yml").string(),
-                        "--storage.tsdb.path=" + (dir / "data").string(),
-                        "--web.listen-address=" + address_, "--log.level=warn"},
-                       options);
-  }
-  ~PrometheusServer() { stop_child(pid_); }
-
-  bool ready() const {
-    try {
-      http_get(address_, "/-/ready");
-      return true;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }
-  // The values of an instant query's vector, by the label `by`.
-  std::map<std::string, double> query(const std::string& promql, const std::string& by) const {
-    auto doc = json::parse(http_get(address_, "/api/v1/query?query=" + url_encode(promql)));
-    std::map<std::string, double> out;
-    for (const auto& r : doc["data"]["result"]) {
-      std::string key = r["metric"].contains(by) ? r["metric"][by].get<std::string>() : "";
-      out[key] = std::stod(r["value"][1].get<std::string>());  // "NaN" and "+Inf" parse too
-    }
-    return out;
-  }
-  std::string log() const {
-    std::ifstream in(dir_ / "prometheus.log");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
- private:
-  std::filesystem::path dir_;
-  std::string address_;
-  pid_t pid_ = -1;
-};
-
 class RealPrometheus : public ::testing::Test {
  protected:
   void SetUp() override {
     TCPULSE_SKIP_UNLESS(node_unavailable());
-    if (!std::filesystem::exists(kPrometheus) || !std::filesystem::exists(kPromtool))
+    if (!prometheus_available())
       GTEST_SKIP() << "SKIPPED: no prometheus server or promtool (Debian's prometheus package; "
                       "hack/deps.sh installs it)";
     pin_dir_ = test_pin_dir("prom");
@@ -221,7 +148,7 @@ TEST_F(RealPrometheus, RatesQuantilesAndNoResetAcrossAnAgentKill) {
   EXPECT_GT(after["client"], 0);
 
   // promtool's lint of what the agent serves: no warning.
-  auto lint = run_command({kPromtool, "check", "metrics"}, second.get("/metrics"));
+  auto lint = run_command({kPromtoolBinary, "check", "metrics"}, second.get("/metrics"));
   EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
   EXPECT_EQ(lint.out + lint.err, "") << "promtool check metrics warned";
 }
@@ -256,7 +183,7 @@ TEST_F(RealPrometheus, PeerSeriesCountTheTrafficAndLintClean) {
   }
   EXPECT_TRUE(find_sample(parse_prometheus_text(text), "tcpulse_peer_rtt_seconds_count",
                           {{"pod", "client"}, {"peer", server.ip}}).value_or(0) >= 1);
-  auto lint = run_command({kPromtool, "check", "metrics"}, text);
+  auto lint = run_command({kPromtoolBinary, "check", "metrics"}, text);
   EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
   EXPECT_EQ(lint.out + lint.err, "") << "promtool check metrics warned";
 }

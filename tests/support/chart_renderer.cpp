@@ -1,4 +1,4 @@
-#include "tests/chart/chart_renderer.h"
+#include "tests/support/chart_renderer.h"
 
 #include <unistd.h>
 
