@@ -89,7 +89,8 @@ int watch_chain(ChainInstaller& installer, const InstallOptions& install, const 
       } else {
         try {
           InstallOutcome out = installer.install();
-          for (const auto& n : out.notes) log(n);
+          if (!out.reinserted)
+            for (const auto& n : out.notes) log(n);
           if (out.reinserted)
             log(out.config.string() + " was rewritten without tcpulse: re-chained (re-insertion " +
                 std::to_string(out.reinsertions) + " on this node)");
