@@ -13,6 +13,7 @@
 
 #include "tc-bpf/lib/pin_layout.h"
 #include "tests/support/agent_process.h"
+#include "tests/support/file_bytes.h"
 #include "tests/support/chart_renderer.h"
 #include "tests/support/eventually.h"
 #include "tests/support/http_get.h"
@@ -27,11 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // `podman run` arguments for one container of a pod spec, as a kubelet would set it up.
 std::vector<std::string> podman_run_args(const json& pod, const json& c, const std::string& name, bool detach) {
@@ -70,7 +66,7 @@ const json& named(const json& list, const std::string& name) {
 }
 
 bool chained(const fs::path& conflist) {
-  auto plugins = json::parse(slurp(conflist))["plugins"];
+  auto plugins = json::parse(file_bytes(conflist))["plugins"];
   return plugins.back()["type"] == "tcpulse";
 }
 
@@ -87,7 +83,7 @@ TEST(ChartPod, RunsFromTheImageWithTheChartsCapabilitiesAndMountsAndUninstallsCl
   TestNode node(pin_dir, "{}", "1.0.0", /*chain_tcpulse=*/false);
   const std::string ns = "chartpod";
   node.add_pod("before", ns);  // created before tcpulse: adopted from libcni's cache
-  std::string original = slurp(node.conflist());
+  std::string original = file_bytes(node.conflist());
   uint16_t port = free_loopback_port();
   auto chart = render_chart({"--set", "image.repository=localhost/tcpulse", "--set", "image.tag=e2e",
                              "--set", "image.pullPolicy=Never", "--set", "agent.pinDir=" + pin_dir.string(),
@@ -138,7 +134,7 @@ TEST(ChartPod, RunsFromTheImageWithTheChartsCapabilitiesAndMountsAndUninstallsCl
 
   // Stopping the pod (SIGTERM, as a kubelet does): the sidecar uninstalls, the agent cleans up.
   EXPECT_EQ(podman.run({"stop", "-t", "20", "chain" + suffix, "agent" + suffix}).exit_code, 0);
-  EXPECT_EQ(slurp(node.conflist()), original);
+  EXPECT_EQ(file_bytes(node.conflist()), original);
   EXPECT_FALSE(fs::exists(podman.dir() / "node-bin/tcpulse"));
   EXPECT_FALSE(fs::exists(PinLayout(pin_dir).links_dir())) << "pins left behind";
   std::printf("%s", podman.run({"logs", "chain" + suffix}).err.c_str());

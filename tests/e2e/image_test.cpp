@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/agent_process.h"
+#include "tests/support/file_bytes.h"
 #include "tests/support/command.h"
 #include "tests/support/podman.h"
 
@@ -18,11 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 const std::string kImage = "localhost/tcpulse:dev";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 TEST(Image, BuildsOfflineRunsItsBinariesAndItsInstallerChainsAStaticPlugin) {
   if (!podman_available()) GTEST_SKIP() << "SKIPPED: podman missing (hack/deps.sh installs it)";
@@ -61,10 +57,10 @@ TEST(Image, BuildsOfflineRunsItsBinariesAndItsInstallerChainsAStaticPlugin) {
   std::vector<std::string> dirs = {"--conf-dir", "/host/etc/cni/net.d", "--bin-dir", "/host/opt/cni/bin"};
   auto install = run_in_image({"tcpulse-install", "install", dirs[0], dirs[1], dirs[2], dirs[3]}, mounts);
   ASSERT_EQ(install.exit_code, 0) << install.err << install.out;
-  EXPECT_EQ(json::parse(slurp(node / "net.d/10-k8s.conflist"))["plugins"].back()["type"], "tcpulse");
+  EXPECT_EQ(json::parse(file_bytes(node / "net.d/10-k8s.conflist"))["plugins"].back()["type"], "tcpulse");
 
   // The copied plugin is static and answers on this host.
-  std::string plugin = slurp(node / "bin/tcpulse");
+  std::string plugin = file_bytes(node / "bin/tcpulse");
   ASSERT_GT(plugin.size(), 64u);
   EXPECT_EQ(run_command({"readelf", "-l", (node / "bin/tcpulse").string()}).out.find("INTERP"), std::string::npos)
       << "the plugin is dynamically linked";
@@ -74,7 +70,7 @@ TEST(Image, BuildsOfflineRunsItsBinariesAndItsInstallerChainsAStaticPlugin) {
 
   auto uninstall = run_in_image({"tcpulse-install", "uninstall", dirs[0], dirs[1], dirs[2], dirs[3]}, mounts);
   ASSERT_EQ(uninstall.exit_code, 0) << uninstall.err;
-  EXPECT_EQ(slurp(node / "net.d/10-k8s.conflist"), conflist);
+  EXPECT_EQ(file_bytes(node / "net.d/10-k8s.conflist"), conflist);
   EXPECT_TRUE(fs::is_empty(node / "bin"));
   podman.run({"rmi", "-f", kImage});
 }

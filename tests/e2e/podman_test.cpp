@@ -13,6 +13,7 @@
 #include "tc-bpf/lib/pin_layout.h"
 #include "tests/support/test_pins.h"
 #include "tests/support/agent_process.h"
+#include "tests/support/file_bytes.h"
 #include "tests/support/command.h"
 #include "tests/support/eventually.h"
 #include "tests/support/podman.h"
@@ -116,8 +117,7 @@ TEST(Podman, ContainersAreMonitoredUnderTheirNamesAndDetachedOnRemoval) {
   podman.checked({"rm", "-f", "-t", "0", "cli", "srv"});
   EXPECT_TRUE(json::parse(agent.get("/pods")).empty());
   installer({"uninstall"});
-  std::ifstream in(conflist_path, std::ios::binary);
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), written);
+  EXPECT_EQ(file_bytes(conflist_path), written);
   EXPECT_FALSE(fs::exists(podman.bin_dir() / "tcpulse"));
   EXPECT_TRUE(fs::is_empty(PinLayout(pin_dir).links_dir()));
   EXPECT_EQ(agent.stop(), 0);

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "tests/support/child_process.h"
+#include "tests/support/file_bytes.h"
 #include "tests/support/http_get.h"
 #include "tests/support/tcp_transfer.h"
 
@@ -89,8 +90,7 @@ std::map<std::string, double> PrometheusServer::query(const std::string& promql,
 }
 
 std::string PrometheusServer::log() const {
-  std::ifstream in(dir_ / "prometheus.log");
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return file_bytes(dir_ / "prometheus.log");
 }
 
 }  // namespace tcpulse::test

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/agent_process.h"
+#include "tests/support/file_bytes.h"
 #include "tests/support/cni_config_shapes.h"
 #include "tests/support/command.h"
 
@@ -20,11 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using DirSnapshot = std::map<std::string, std::string>;  // relative path → bytes ("<dir>" for dirs)
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 void spit(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
 
@@ -57,14 +53,14 @@ class Installer : public ::testing::Test {
     for (const auto& e : fs::recursive_directory_iterator(dir_))
       if (e.is_directory()) s[fs::relative(e.path(), dir_).string()] = "<dir>";
       else {
-        std::string bytes = slurp(e.path());  // a binary is told by its size and hash, not shown
+        std::string bytes = file_bytes(e.path());  // a binary is told by its size and hash, not shown
         s[fs::relative(e.path(), dir_).string()] =
             bytes.size() < 65536 ? bytes : "<" + std::to_string(bytes.size()) + " bytes, " +
                                                std::to_string(std::hash<std::string>{}(bytes)) + ">";
       }
     return s;
   }
-  json plugins_of(const std::string& name) const { return json::parse(slurp(conf_dir() / name))["plugins"]; }
+  json plugins_of(const std::string& name) const { return json::parse(file_bytes(conf_dir() / name))["plugins"]; }
 
   fs::path dir_;
 };
@@ -89,7 +85,7 @@ TEST_F(Installer, EveryShapeIsChainedLastWithItsBytesKeptAndRestoredExactly) {
 
     auto r = install(R"({"failClosed":false,"logLevel":"debug"})");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::string chained = slurp(file);
+    std::string chained = file_bytes(file);
     json original = json::parse(shape.text), now = json::parse(chained);
     ASSERT_EQ(now["plugins"].size(), original["plugins"].size() + 1);
     for (size_t i = 0; i < original["plugins"].size(); ++i) EXPECT_EQ(now["plugins"][i], original["plugins"][i]);
@@ -102,7 +98,7 @@ TEST_F(Installer, EveryShapeIsChainedLastWithItsBytesKeptAndRestoredExactly) {
     struct stat st {};
     ::stat(file.c_str(), &st);
     EXPECT_EQ(st.st_mode & 07777, 0640u);
-    EXPECT_EQ(slurp(bin_dir() / "tcpulse"), slurp(plugin_binary()));
+    EXPECT_EQ(file_bytes(bin_dir() / "tcpulse"), file_bytes(plugin_binary()));
 
     // Idempotent: nothing is written the second time.
     ::stat(file.c_str(), &st);
@@ -119,7 +115,7 @@ TEST_F(Installer, EveryShapeIsChainedLastWithItsBytesKeptAndRestoredExactly) {
     fs::remove_all(bin_dir());  // created by install, removed by uninstall but for the dir itself
     DirSnapshot after = snapshot();
     EXPECT_EQ(after, before);
-    EXPECT_EQ(slurp(file), shape.text);
+    EXPECT_EQ(file_bytes(file), shape.text);
     ::stat(file.c_str(), &st);
     EXPECT_EQ(st.st_mode & 07777, 0640u);
     EXPECT_EQ(run({"status"}).exit_code, 1);
@@ -130,9 +126,9 @@ TEST_F(Installer, ASingleEntryLaidOutLikeItsNeighbours) {
   auto shapes = cni_config_shapes();
   spit(conf_dir() / shapes[1].file_name, shapes[1].text);  // tabs
   ASSERT_EQ(install(R"({"failClosed":false})").exit_code, 0);
-  EXPECT_NE(slurp(conf_dir() / shapes[1].file_name).find("\t\t},\n\t\t{\n\t\t\t\"type\": \"tcpulse\",\n\t\t\t\"failClosed\": false\n\t\t}\n\t]"),
+  EXPECT_NE(file_bytes(conf_dir() / shapes[1].file_name).find("\t\t},\n\t\t{\n\t\t\t\"type\": \"tcpulse\",\n\t\t\t\"failClosed\": false\n\t\t}\n\t]"),
             std::string::npos)
-      << slurp(conf_dir() / shapes[1].file_name);
+      << file_bytes(conf_dir() / shapes[1].file_name);
 }
 
 TEST_F(Installer, ChainsTheConfigLibcniUsesAndWrapsASinglePluginConf) {
@@ -147,8 +143,8 @@ TEST_F(Installer, ChainsTheConfigLibcniUsesAndWrapsASinglePluginConf) {
   auto r = install();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(fs::exists(conf_dir() / "05-bridge.conf"));
-  EXPECT_EQ(slurp(conf_dir() / "10-flannel.conflist"), flannel);
-  json wrapped = json::parse(slurp(conf_dir() / "05-bridge.conflist"));
+  EXPECT_EQ(file_bytes(conf_dir() / "10-flannel.conflist"), flannel);
+  json wrapped = json::parse(file_bytes(conf_dir() / "05-bridge.conflist"));
   EXPECT_EQ(wrapped["name"], "mynet");
   EXPECT_EQ(wrapped["cniVersion"], "0.4.0");
   ASSERT_EQ(wrapped["plugins"].size(), 2u);
@@ -171,15 +167,15 @@ TEST_F(Installer, OnlyTheActiveConfigChangesAndANamedNetworkCanBeChosen) {
   spit(conf_dir() / "30-broken.conflist", "{ not json");  // after the active one: never read
   ASSERT_EQ(install().exit_code, 0);
   EXPECT_EQ(plugins_of("10-calico.conflist").back()["type"], "tcpulse");
-  EXPECT_EQ(slurp(conf_dir() / "20-podman.conflist"), shapes[2].text);
+  EXPECT_EQ(file_bytes(conf_dir() / "20-podman.conflist"), shapes[2].text);
 
   // Switching to another network unchains the first, which goes back to its bytes.
   auto r = run({"install", "--network", "podman"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(slurp(conf_dir() / "10-calico.conflist"), shapes[0].text);
+  EXPECT_EQ(file_bytes(conf_dir() / "10-calico.conflist"), shapes[0].text);
   EXPECT_EQ(plugins_of("20-podman.conflist").back()["type"], "tcpulse");
   ASSERT_EQ(run({"uninstall"}).exit_code, 0);
-  EXPECT_EQ(slurp(conf_dir() / "20-podman.conflist"), shapes[2].text);
+  EXPECT_EQ(file_bytes(conf_dir() / "20-podman.conflist"), shapes[2].text);
 }
 
 TEST_F(Installer, AnEntryAlreadyThereIsReplacedNeverDuplicated) {
@@ -191,7 +187,7 @@ TEST_F(Installer, AnEntryAlreadyThereIsReplacedNeverDuplicated) {
   ASSERT_EQ(plugins.size(), 4u);
   EXPECT_EQ(plugins.back(), json::parse(R"({"type":"tcpulse","failClosed":true})"));
   ASSERT_EQ(run({"uninstall"}).exit_code, 0);
-  EXPECT_EQ(slurp(conf_dir() / "10-calico.conflist"), calico);
+  EXPECT_EQ(file_bytes(conf_dir() / "10-calico.conflist"), calico);
 
   // Chained by hand, twice and not last: one entry, last; uninstall takes it out.
   json hand = json::parse(calico);
@@ -221,13 +217,13 @@ TEST_F(Installer, AFileEditedSinceInstallKeepsTheEditAndLosesOnlyTheEntry) {
   auto calico = cni_config_shapes()[0].text;
   spit(conf_dir() / "10-calico.conflist", calico);
   ASSERT_EQ(install().exit_code, 0);
-  std::string edited = slurp(conf_dir() / "10-calico.conflist");
+  std::string edited = file_bytes(conf_dir() / "10-calico.conflist");
   edited.replace(edited.find("\"info\""), 6, "\"debug\"");
   spit(conf_dir() / "10-calico.conflist", edited);
   ASSERT_EQ(run({"uninstall"}).exit_code, 0);
   std::string expected = calico;
   expected.replace(expected.find("\"info\""), 6, "\"debug\"");
-  EXPECT_EQ(slurp(conf_dir() / "10-calico.conflist"), expected);
+  EXPECT_EQ(file_bytes(conf_dir() / "10-calico.conflist"), expected);
 }
 
 TEST_F(Installer, BadInputIsOneLineNamingTheFileWithNothingWritten) {

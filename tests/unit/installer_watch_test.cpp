@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/support/agent_process.h"
+#include "tests/support/file_bytes.h"
 #include "tests/support/child_process.h"
 #include "tests/support/cni_config_shapes.h"
 #include "tests/support/command.h"
@@ -24,11 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // Rewrites a file the way Calico's installer does: a new file renamed over the old one.
 void rewrite_atomically(const fs::path& p, const std::string& bytes) {
@@ -42,7 +38,7 @@ void rewrite_in_place(const fs::path& p, const std::string& bytes) { std::ofstre
 
 bool chained(const fs::path& p) {
   try {
-    auto plugins = json::parse(slurp(p))["plugins"];
+    auto plugins = json::parse(file_bytes(p))["plugins"];
     return plugins.back()["type"] == "tcpulse";
   } catch (const json::exception&) {
     return false;
@@ -67,7 +63,7 @@ class InstallerWatch : public ::testing::Test {
     fs::remove_all(dir_);
   }
   fs::path conf_dir() const { return dir_ / "net.d"; }
-  std::string log() const { return slurp(dir_ / "watch.log"); }
+  std::string log() const { return file_bytes(dir_ / "watch.log"); }
 
   void start(bool uninstall_on_exit = true) {
     int log_fd = ::open((dir_ / "watch.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -124,7 +120,7 @@ TEST_F(InstallerWatch, ARewrittenConfigIsChainedAgainAndLeftAloneOnceItIs) {
 
   // SIGTERM with --uninstall-on-exit: the primary's latest bytes come back.
   EXPECT_EQ(stop(), 0) << log();
-  EXPECT_EQ(slurp(file), calico_v2);
+  EXPECT_EQ(file_bytes(file), calico_v2);
   EXPECT_FALSE(fs::exists(dir_ / "bin/tcpulse"));
   EXPECT_FALSE(fs::exists(conf_dir() / ".tcpulse"));
 }
@@ -149,7 +145,7 @@ TEST_F(InstallerWatch, AWriterThatKeepsRemovingTheEntryIsNotFoughtInALoop) {
   EXPECT_GE(undone, 3);
   EXPECT_NE(log().find("another writer keeps removing tcpulse"), std::string::npos) << log();
   EXPECT_EQ(stop(), 0);
-  EXPECT_EQ(slurp(file), calico);
+  EXPECT_EQ(file_bytes(file), calico);
 }
 
 TEST_F(InstallerWatch, WaitsForTheFirstConfigAndReWrapsAConfTheRuntimeRewrote) {
@@ -166,9 +162,9 @@ TEST_F(InstallerWatch, WaitsForTheFirstConfigAndReWrapsAConfTheRuntimeRewrote) {
   std::string bridge_v2 = R"({"cniVersion":"1.0.0","name":"mynet","type":"bridge","bridge":"cni1"})";
   rewrite_atomically(conf_dir() / "10-bridge.conf", bridge_v2);
   EXPECT_TRUE(eventually([&] { return !fs::exists(conf_dir() / "10-bridge.conf"); }, 10)) << log();
-  EXPECT_EQ(json::parse(slurp(list))["plugins"][0]["bridge"], "cni1");
+  EXPECT_EQ(json::parse(file_bytes(list))["plugins"][0]["bridge"], "cni1");
   EXPECT_EQ(stop(), 0) << log();
-  EXPECT_EQ(slurp(conf_dir() / "10-bridge.conf"), bridge_v2);
+  EXPECT_EQ(file_bytes(conf_dir() / "10-bridge.conf"), bridge_v2);
   EXPECT_FALSE(fs::exists(list));
 }
 
