@@ -47,6 +47,16 @@ nlohmann::json pods_json(const NodeSnapshot& snap, bool with_departed) {
     entry["egress"] = pod_direction_json(pod.stats.dir[TCPULSE_DIR_EGRESS]);
     entry["ingress"] = pod_direction_json(pod.stats.dir[TCPULSE_DIR_INGRESS]);
     entry["active_connections"] = pod.active_connections;
+    const tcpulse_pod_stats& st = pod.stats;
+    entry["connections_opened"] = {{"client", st.opened[TCPULSE_ROLE_CLIENT]},
+                                   {"server", st.opened[TCPULSE_ROLE_SERVER]}};
+    entry["connections_closed"] = st.closed;
+    entry["syn_retries"] = st.syn_retries;
+    // The RTT histogram as counts per bucket (bucket i: up to bucket0_ns * 2^i; the last one
+    // unbounded), so that a client can take quantiles of what changed between two reads.
+    nlohmann::json buckets = nlohmann::json::array();
+    for (auto b : st.rtt_buckets) buckets.push_back(b);
+    entry["rtt"] = {{"bucket0_ns", TCPULSE_RTT_BUCKET0_NS}, {"buckets", std::move(buckets)}, {"sum_ns", st.rtt_sum_ns}};
     entry["departed"] = pod.departed_ns != 0;
     out.push_back(std::move(entry));
   }
@@ -58,6 +68,7 @@ FlowQuery flow_query(const std::string& target, std::string* error) {
   auto params = query_params(target);
   if (auto it = params.find("namespace"); it != params.end()) q.pod_namespace = it->second;
   if (auto it = params.find("pod"); it != params.end()) q.pod_name = it->second;
+  if (auto it = params.find("peer"); it != params.end()) q.peer = it->second;
   if (auto it = params.find("limit"); it != params.end()) {
     unsigned long long v = 0;
     auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
@@ -81,6 +92,7 @@ std::vector<const Connection*> select_flows(const Collector& collector, const Fl
       if (!query.pod_namespace.empty() && pod->pod_namespace != query.pod_namespace) continue;
       if (!query.pod_name.empty() && pod->pod_name != query.pod_name) continue;
     }
+    if (!query.peer.empty() && address_text(c.id.key.family, c.id.key.remote_addr) != query.peer) continue;
     matched.push_back(&c);
   }
   auto busier = [](const Connection* a, const Connection* b) {

@@ -20,9 +20,10 @@ nlohmann::json pods_json(const NodeSnapshot& snap, bool with_departed = false);
 struct FlowQuery {
   std::string pod_namespace;  // "" = any
   std::string pod_name;       // "" = any
+  std::string peer;           // the remote address as /flows writes it; "" = any
   size_t limit = 1000;        // 0 = all
 };
-// From /flows?namespace=&pod=&limit=; nullopt-like error text in *error for a bad limit.
+// From /flows?namespace=&pod=&peer=&limit=; nullopt-like error text in *error for a bad limit.
 FlowQuery flow_query(const std::string& target, std::string* error);
 
 // {"flows": [...], "matched": N, "omitted": M}: the busiest matching connections first (bytes

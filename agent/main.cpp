@@ -18,6 +18,7 @@
 #include "agent/process_stats.h"
 #include "agent/query_string.h"
 #include "agent/self_metrics.h"
+#include "agent/status_view.h"
 #include "agent/http_server.h"
 #include "agent/json_views.h"
 #include "agent/metrics_exporter.h"
@@ -43,6 +44,8 @@ struct Agent {
   AgentCounters counters;
   std::shared_ptr<HttpServer> http_server;  // once started: /metrics reports what it did
   std::shared_ptr<int> streams = std::make_shared<int>(0);  // /flows answers being streamed
+  std::vector<AttachFailure> attach_failures;  // the last reconciliation's, for /status
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 // /flows answers up to this many connections are rendered at once; more are streamed, at most
@@ -93,6 +96,12 @@ std::map<std::string, HttpHandler> routes(Agent& agent) {
          out.stream = [next = std::move(next), token]() mutable { return next(); };
          return out;
        })},
+      {"/status", coalesced([a](const std::string&) {
+         StatusInputs in{a->opts.pin_dir.string(), a->opts.state_dir.string(),
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - a->started).count(),
+                         a->attach_failures, list_pending(a->opts.state_dir)};
+         return HttpResponse{200, "application/json", json_text(status_json(a->collector, in))};
+       })},
       // 503 until the datapath has been read, and while it cannot be: a probe restarts an agent
       // that cannot see what it should measure. The count lets a client wait for a fresh model.
       {"/healthz", [a](const std::string&) {
@@ -126,6 +135,7 @@ void log_reconcile(Agent& agent, const ReconcileReport& r) {
   for (const auto& p : r.problems) log_warn("reconcile: " + p);
   for (const auto& op : r.failed_steps) agent.counters.errors[op]++;
   if (r.attach_failures) agent.counters.errors["attach"] += r.attach_failures;
+  agent.attach_failures = r.failed_attachments;
   agent.counters.expired["closed"] += r.expired_closed;
   agent.counters.expired["idle"] += r.expired_idle;
   agent.counters.expired["pod_gone"] += r.expired_pod_gone;

@@ -59,6 +59,8 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
         report.problems.push_back("attach queued " + r.pod_namespace + "/" + r.pod_name + ": " +
                                   mode.error().describe());
         report.attach_failures++;
+        report.failed_attachments.push_back(
+            {r.pod_namespace, r.pod_name, r.container_id, "queued", mode.error().describe()});
         continue;
       }
       report.attached++;
@@ -89,6 +91,8 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
         else {
           report.problems.push_back("adopt " + record.pod_name + ": " + mode.error().describe());
           report.attach_failures++;
+          report.failed_attachments.push_back(
+              {record.pod_namespace, record.pod_name, record.container_id, "cache", mode.error().describe()});
         }
       }
     }

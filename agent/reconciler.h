@@ -24,6 +24,13 @@
 
 namespace tcpulse {
 
+// A pod the agent could not attach, and why (for /status and tcpulsectl status).
+struct AttachFailure {
+  std::string pod_namespace, pod_name, container_id;
+  std::string source;  // "queued" (by the plugin) or "cache" (adopting from libcni's cache)
+  std::string error;
+};
+
 struct ReconcileReport {
   int attached = 0;          // pending pods attached now
   int dropped_pending = 0;   // pending pods whose veth is gone
@@ -34,6 +41,7 @@ struct ReconcileReport {
   int expired_flows = 0;     // closed or idle flows past their TTL, or of vanished pods, removed
   int expired_closed = 0, expired_idle = 0, expired_pod_gone = 0;  // the same, by reason
   int attach_failures = 0;   // queued or cached pods that could not be attached
+  std::vector<AttachFailure> failed_attachments;  // the same, each with why
   int freed_flow_slots = 0;  // flow table slots retired a grace period ago, now free
   int swept_temp_files = 0;  // stale temp files in the pending queue removed
   std::vector<std::string> problems;  // one line each, for the log

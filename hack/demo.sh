@@ -5,17 +5,47 @@
 # Everything it creates is removed on exit and on Ctrl-C.
 #
 #   sudo ./hack/demo.sh           # run, print, and (on a terminal) wait for Enter before cleaning up
+#   sudo ./hack/demo.sh --keep    # then keep the pods and their traffic running until Ctrl-C,
+#                                 # to watch them with tcpulsectl top
 #   TCPULSE_DEMO_PORT=9970 ...    # the agent's port on 127.0.0.1 (default 9965)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $EUID -eq 0 ]] || { echo "demo.sh: run as root (sudo ./hack/demo.sh)" >&2; exit 1; }
+keep=0
+for arg in "$@"; do
+	case "$arg" in
+	--keep) keep=1 ;;
+	*) echo "demo.sh: unknown argument '$arg' (--keep is the only one)" >&2; exit 2 ;;
+	esac
+done
 
+echo "== installing what is missing (hack/deps.sh)"
 ./hack/deps.sh
-./hack/build.sh >/dev/null
+# Only what the demo runs, not the test suite: on a 2-core machine that is minutes, not a quarter
+# of an hour. Each step says what it builds, and shows the compiler's words if it fails.
+targets=(tcpulse tcpulse-agent tcpulsectl tcp-transfer)
+if [[ ! -f build/CMakeCache.txt ]]; then
+	echo "== configuring the build (cmake)"
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+for i in "${!targets[@]}"; do
+	echo "== building ($((i + 1))/${#targets[@]}) ${targets[$i]}"
+	if ! log=$(cmake --build build -j "$(nproc)" --target "${targets[$i]}" 2>&1); then
+		tail -n 40 <<<"$log" >&2
+		echo "demo.sh: building ${targets[$i]} failed (the last lines of the build above)" >&2
+		exit 1
+	fi
+done
 source hack/lib/local-node.sh
 
 pods=(frontend backend db)
-trap 'echo; echo "== cleaning up"; node_cleanup; echo "   removed pods, bridge, agent and pins"' EXIT
+traffic_pids=()
+stop_traffic() {
+	local pid
+	for pid in "${traffic_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${traffic_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap 'echo; echo "== cleaning up"; stop_traffic; node_cleanup; echo "   removed pods, bridge, agent and pins"' EXIT
 trap 'exit 130' INT TERM
 
 node_init demo
@@ -115,7 +145,29 @@ echo "    can exceed what was delivered. Retransmitted counts TCP's resends, whe
 echo "    lost after the veth (backend -> db: dropped inside db) or before it (a full backlog under"
 echo "    bulk load), where the resend fills a gap the veth saw.)"
 echo
-echo "Scrape it:  curl $url/metrics    (also $url/pods, $url/flows, $url/healthz)"
-if [[ -t 0 ]]; then
+echo "Scrape it:  curl $url/metrics    (also $url/pods, $url/flows, $url/status, $url/healthz)"
+echo "Watch it:   sudo build/bin/tcpulsectl --agent $url top    (in another terminal; q quits)"
+if ((keep)); then
+	# Traffic until Ctrl-C, so that top has something to show: transfers frontend -> backend,
+	# and the lossy backend -> db, a new connection each time. A loop stops its transfer with it.
+	traffic_loop() { # FROM TO PORT BYTES
+		local child=""
+		trap '[[ -n "$child" ]] && kill "$child" 2>/dev/null; exit 0' TERM
+		while :; do
+			./build/bin/tcp-transfer "/run/netns/$NODE_NAME-$2" "${NODE_IP[$2]}" "$3" \
+				"/run/netns/$NODE_NAME-$1" "$4" >/dev/null 2>&1 &
+			child=$!
+			wait "$child" || sleep 1
+			sleep 0.5
+		done
+	}
+	traffic_loop frontend backend 5211 20000000 &
+	traffic_pids+=($!)
+	traffic_loop backend db 5202 5000000 &
+	traffic_pids+=($!)
+	echo "The pods and their traffic keep running until Ctrl-C."
+	wait "${traffic_pids[@]}" || true
+elif [[ -t 0 ]]; then
+	echo "(The pods are removed when this ends: run with --keep to leave them and their traffic running.)"
 	read -r -p "Press Enter (or Ctrl-C) to clean up... " _ || true
 fi

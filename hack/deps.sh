@@ -7,9 +7,11 @@ packages=(
 	# build
 	cmake make g++ clang llvm libclang-rt-14-dev pkg-config bpftool libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 	nlohmann-json3-dev libboost-dev libboost-system-dev prometheus-cpp-dev libgtest-dev
-	libnetfilter-queue-dev
+	libnetfilter-queue-dev libncurses-dev
 	# run and test
 	iproute2 iptables containernetworking-plugins jq curl iperf3 util-linux procps
+	# tcpulsectl top in a real terminal, in tests
+	tmux
 	# the agent scraped by a real Prometheus server (and promtool), in tests
 	prometheus
 	# accuracy tests: an independent packet analyser
@@ -25,10 +27,15 @@ for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ((${#missing[@]})); then
-	echo "deps: installing ${missing[*]}" >&2
+	echo "deps: installing ${#missing[@]} packages and what they need: ${missing[*]}" >&2
 	export DEBIAN_FRONTEND=noninteractive
+	echo "deps: apt-get update" >&2
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# One line per package set up (a fresh machine takes minutes: it should not look hung), and
+	# apt's and dpkg's errors as they come; the pipeline fails if apt-get does.
+	apt-get install -y --no-install-recommends "${missing[@]}" 2>&1 |
+		awk '/^Setting up / { n++; sub(/ \.\.\.$/, ""); print "deps: (" n ") " $0; fflush() }
+		     /^E: |^dpkg: error/ { print; fflush() }' >&2
 fi
 
 # The programs and maps are pinned here; the agent and the CNI plugin need it mounted.
