@@ -15,7 +15,7 @@ std::string cell(const std::string& text, size_t width, bool left = false) {
 }
 
 constexpr size_t kNameWidth = 36;
-constexpr size_t kFigureWidth = 10;
+constexpr size_t kFigureWidth = 12;  // "999.9 MB/s" and a gap
 
 std::string pod_line(const PodRow& r) {
   return cell(r.pod_namespace + "/" + r.pod, kNameWidth, true) + cell(bytes_per_s(r.tx_bytes_per_s), kFigureWidth) +
@@ -28,7 +28,7 @@ std::string pod_line(const PodRow& r) {
 std::string pod_header(PodColumn sort) {
   auto title = [sort](PodColumn c) {
     std::string t = column_title(c);
-    return c == sort ? t + (c == PodColumn::Name ? "^" : "v") : t;
+    return c == sort ? t + "*" : t;  // the sort column
   };
   return cell(title(PodColumn::Name), kNameWidth, true) + cell(title(PodColumn::Tx), kFigureWidth) +
          cell(title(PodColumn::Rx), kFigureWidth) + cell(title(PodColumn::Active), 7) + cell(title(PodColumn::Opened), 7) +

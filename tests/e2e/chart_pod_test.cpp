@@ -80,6 +80,14 @@ TEST(ChartPod, RunsFromTheImageWithTheChartsCapabilitiesAndMountsAndUninstallsCl
   ASSERT_EQ(built.exit_code, 0) << built.err;
 
   fs::path pin_dir = test_pin_dir("chartpod");
+  struct DirsGuard {  // the agent's pins and state, even when an assertion ends the test early
+    fs::path pins, state;
+    ~DirsGuard() {
+      std::error_code ec;
+      fs::remove_all(pins, ec);
+      fs::remove_all(state, ec);
+    }
+  } dirs_guard{pin_dir, state_dir_for(pin_dir)};
   TestNode node(pin_dir, "{}", "1.0.0", /*chain_tcpulse=*/false);
   const std::string ns = "chartpod";
   node.add_pod("before", ns);  // created before tcpulse: adopted from libcni's cache
@@ -138,9 +146,6 @@ TEST(ChartPod, RunsFromTheImageWithTheChartsCapabilitiesAndMountsAndUninstallsCl
   EXPECT_FALSE(fs::exists(podman.dir() / "node-bin/tcpulse"));
   EXPECT_FALSE(fs::exists(PinLayout(pin_dir).links_dir())) << "pins left behind";
   std::printf("%s", podman.run({"logs", "chain" + suffix}).err.c_str());
-  std::error_code ec;
-  fs::remove_all(pin_dir, ec);
-  fs::remove_all(state_dir_for(pin_dir), ec);
 }
 
 }  // namespace
