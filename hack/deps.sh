@@ -10,6 +10,8 @@ packages=(
 	libnetfilter-queue-dev libncurses-dev
 	# run and test
 	iproute2 iptables containernetworking-plugins jq curl iperf3 util-linux procps
+	# the benchmark's comparison: a libpcap capture
+	tcpdump
 	# tcpulsectl top in a real terminal, in tests
 	tmux
 	# the agent scraped by a real Prometheus server (and promtool), in tests

@@ -7,6 +7,8 @@
 #   node_start_agent PORT     tcpulse-agent on 127.0.0.1:PORT (0 = any); sets NODE_URL
 #   node_wait_collection      until the agent's model holds all that came before the call
 #   node_add_pod POD [NS]     a pod in Kubernetes namespace NS (default "default"); sets NODE_IP[POD]
+#                             (NODE_CONFLIST: another conflist of the node's to run, e.g. one without tcpulse)
+#   node_del_pod POD          CNI DEL, and its namespace removed
 #   node_host_veth POD        the pod's host-side veth name
 #   node_cleanup              DEL every pod, remove namespaces, bridge, agent (by pid) and pins
 #
@@ -61,9 +63,18 @@ node_add_pod() {
 	local pod=$1 ns=${2:-default} result
 	ip netns add "$NODE_NAME-$pod"
 	NODE_PODS+=("$pod")
-	result=$(./hack/lib/cni-chain.sh ADD "$NODE_WORK/net.conflist" "$NODE_NAME-$pod" "/run/netns/$NODE_NAME-$pod" eth0 \
+	result=$(./hack/lib/cni-chain.sh ADD "${NODE_CONFLIST:-$NODE_WORK/net.conflist}" "$NODE_NAME-$pod" "/run/netns/$NODE_NAME-$pod" eth0 \
 		"IgnoreUnknown=1;K8S_POD_NAMESPACE=$ns;K8S_POD_NAME=$pod;K8S_POD_UID=$(cat /proc/sys/kernel/random/uuid)" 2>>"$NODE_WORK/cni.log")
 	NODE_IP[$pod]=$(jq -r '.ips[0].address' <<<"$result" | cut -d/ -f1)
+}
+
+node_del_pod() {
+	local pod=$1 p kept=()
+	./hack/lib/cni-chain.sh DEL "${NODE_CONFLIST:-$NODE_WORK/net.conflist}" "$NODE_NAME-$pod" "/run/netns/$NODE_NAME-$pod" eth0 \
+		"IgnoreUnknown=1" >/dev/null 2>>"$NODE_WORK/cni.log" || true
+	ip netns del "$NODE_NAME-$pod" 2>/dev/null || true
+	for p in "${NODE_PODS[@]}"; do [[ $p == "$pod" ]] || kept+=("$p"); done
+	NODE_PODS=("${kept[@]}")
 }
 
 node_host_veth() {
