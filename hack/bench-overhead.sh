@@ -278,6 +278,9 @@ lookup() { awk -v c="$2" '$1 == c { print $'"$3"' }' <<<"$1"; }
 		esac
 	done
 	echo
+	echo "-- steal per round (mean % of CPU time over its measurements): how much the host took"
+	awk -F'\t' '{ s[$1] += $10; n[$1]++ } END { for (r = 1; r in n; r++) printf "   round %d: %.1f%%\n", r, s[r] / n[r] }' "$results"
+	echo
 	echo "-- the tcpulse agent during the loads (medians): CPU % of one core, RSS MiB"
 	for load in "${loads[@]}"; do
 		printf "   %-5s %6.2f%% %8.1f MiB\n" "$load" \
