@@ -8,15 +8,7 @@ namespace {
 
 using json = nlohmann::json;
 
-uint64_t delta(uint64_t now, uint64_t before) { return now >= before ? now - before : now; }
-
-void read_direction(const json& d, FlowSample& s, int dir) {
-  s.bytes[dir] = d.value("bytes", uint64_t{0});
-  s.packets[dir] = d.value("packets", uint64_t{0});
-  s.retransmitted[dir] = d.value("retransmitted_segments", uint64_t{0});
-  s.resets[dir] = d.value("resets", uint64_t{0});
-  s.zero_windows[dir] = d.value("zero_window_segments", uint64_t{0});
-}
+uint64_t delta(uint64_t now, uint64_t before) { return counter_delta(now, before); }
 
 }  // namespace
 
@@ -35,8 +27,8 @@ FlowsRead flows_read(const json& answer, double at_s) {
       s.peer_port = f.at("remote_port").get<uint16_t>();
       s.role = f.value("role", "");
       s.state = f.value("state", "");
-      read_direction(f.at("egress"), s, kEgress);
-      read_direction(f.at("ingress"), s, kIngress);
+      s.dir[kEgress] = direction_counters(f.at("egress"));
+      s.dir[kIngress] = direction_counters(f.at("ingress"));
       s.rtt_samples = f.value("rtt_samples", uint64_t{0});
       s.rtt_sum_ns = f.value("rtt_mean_ns", uint64_t{0}) * s.rtt_samples;
       s.rtt_max_ns = f.value("rtt_max_ns", uint64_t{0});
@@ -64,22 +56,22 @@ std::vector<FlowRow> flow_rows(const FlowsRead* prev, const FlowsRead& cur, cons
     r.local_port = s.local_port;
     r.role = s.role;
     r.state = s.state;
-    r.resets = s.resets[kEgress] + s.resets[kIngress];
-    r.zero_windows = s.zero_windows[kEgress] + s.zero_windows[kIngress];
+    r.resets = s.dir[kEgress].resets + s.dir[kIngress].resets;
+    r.zero_windows = s.dir[kEgress].zero_windows + s.dir[kIngress].zero_windows;
     r.rtt_max_s = s.rtt_max_ns ? static_cast<double>(s.rtt_max_ns) * 1e-9 : -1;
     uint64_t moved = 0;
     auto it = before.find(s.id);
     const FlowSample zero;
     const FlowSample& b = it != before.end() ? *it->second : zero;  // new: all of it is this interval's
     if (dt > 0) {
-      uint64_t tx = delta(s.bytes[kEgress], b.bytes[kEgress]), rx = delta(s.bytes[kIngress], b.bytes[kIngress]);
+      uint64_t tx = delta(s.dir[kEgress].bytes, b.dir[kEgress].bytes), rx = delta(s.dir[kIngress].bytes, b.dir[kIngress].bytes);
       moved = tx + rx;
       r.tx_bytes_per_s = static_cast<double>(tx) / dt;
       r.rx_bytes_per_s = static_cast<double>(rx) / dt;
       uint64_t samples = delta(s.rtt_samples, b.rtt_samples);
       if (samples) r.rtt_mean_s = static_cast<double>(delta(s.rtt_sum_ns, b.rtt_sum_ns)) / static_cast<double>(samples) * 1e-9;
-      uint64_t sent = delta(s.packets[kEgress], b.packets[kEgress]);
-      r.retrans_ratio = sent ? static_cast<double>(delta(s.retransmitted[kEgress], b.retransmitted[kEgress])) / static_cast<double>(sent) : 0;
+      uint64_t sent = delta(s.dir[kEgress].packets, b.dir[kEgress].packets);
+      r.retrans_ratio = sent ? static_cast<double>(delta(s.dir[kEgress].retransmitted, b.dir[kEgress].retransmitted)) / static_cast<double>(sent) : 0;
     }
     r.rtt_warn = t.rtt_p99_s > 0 && r.rtt_mean_s >= t.rtt_p99_s;
     r.retrans_warn = t.retrans_ratio > 0 && r.retrans_ratio >= t.retrans_ratio;

@@ -18,7 +18,7 @@ struct FlowSample {
   std::string id;  // local:port-remote:port@first_seen, unique while the connection lives
   std::string pod_namespace, pod, local, peer, role, state;
   uint16_t local_port = 0, peer_port = 0;
-  uint64_t bytes[2] = {}, packets[2] = {}, retransmitted[2] = {}, resets[2] = {}, zero_windows[2] = {};
+  DirectionCounters dir[2];  // kEgress, kIngress
   uint64_t rtt_samples = 0, rtt_sum_ns = 0, rtt_max_ns = 0;
 };
 

@@ -8,15 +8,7 @@ namespace {
 
 using json = nlohmann::json;
 
-uint64_t delta(uint64_t now, uint64_t before) { return now >= before ? now - before : now; }
-
-void read_direction(const json& d, PodSample& s, int dir) {
-  s.bytes[dir] = d.value("bytes", uint64_t{0});
-  s.packets[dir] = d.value("packets", uint64_t{0});
-  s.retransmitted[dir] = d.value("retransmitted_segments", uint64_t{0});
-  s.resets[dir] = d.value("resets", uint64_t{0});
-  s.zero_windows[dir] = d.value("zero_window_segments", uint64_t{0});
-}
+uint64_t delta(uint64_t now, uint64_t before) { return counter_delta(now, before); }
 
 }  // namespace
 
@@ -30,8 +22,8 @@ PodsRead pods_read(const json& pods, double at_s) {
       PodSample s;
       s.pod_namespace = p.value("namespace", "");
       s.pod = p.value("pod", "");
-      read_direction(p.at("egress"), s, kEgress);
-      read_direction(p.at("ingress"), s, kIngress);
+      s.dir[kEgress] = direction_counters(p.at("egress"));
+      s.dir[kIngress] = direction_counters(p.at("ingress"));
       s.active = p.value("active_connections", uint64_t{0});
       if (p.contains("connections_opened"))
         s.opened = p["connections_opened"].value("client", uint64_t{0}) + p["connections_opened"].value("server", uint64_t{0});
@@ -81,14 +73,14 @@ std::vector<PodRow> pod_rows(const PodsRead* prev, const PodsRead& cur, const Th
     if (it != before.end() && dt > 0) {
       const PodSample& b = *it->second;
       auto rate = [dt](uint64_t now, uint64_t then) { return static_cast<double>(delta(now, then)) / dt; };
-      r.tx_bytes_per_s = rate(s.bytes[kEgress], b.bytes[kEgress]);
-      r.rx_bytes_per_s = rate(s.bytes[kIngress], b.bytes[kIngress]);
+      r.tx_bytes_per_s = rate(s.dir[kEgress].bytes, b.dir[kEgress].bytes);
+      r.rx_bytes_per_s = rate(s.dir[kIngress].bytes, b.dir[kIngress].bytes);
       r.opened_per_s = rate(s.opened, b.opened);
-      r.resets_per_s = rate(s.resets[kEgress], b.resets[kEgress]) + rate(s.resets[kIngress], b.resets[kIngress]);
+      r.resets_per_s = rate(s.dir[kEgress].resets, b.dir[kEgress].resets) + rate(s.dir[kIngress].resets, b.dir[kIngress].resets);
       r.zero_windows_per_s =
-          rate(s.zero_windows[kEgress], b.zero_windows[kEgress]) + rate(s.zero_windows[kIngress], b.zero_windows[kIngress]);
-      uint64_t sent = delta(s.packets[kEgress], b.packets[kEgress]);
-      uint64_t resent = delta(s.retransmitted[kEgress], b.retransmitted[kEgress]);
+          rate(s.dir[kEgress].zero_windows, b.dir[kEgress].zero_windows) + rate(s.dir[kIngress].zero_windows, b.dir[kIngress].zero_windows);
+      uint64_t sent = delta(s.dir[kEgress].packets, b.dir[kEgress].packets);
+      uint64_t resent = delta(s.dir[kEgress].retransmitted, b.dir[kEgress].retransmitted);
       r.retrans_ratio = sent ? static_cast<double>(resent) / static_cast<double>(sent) : 0;
       std::vector<uint64_t> interval(s.rtt_buckets.size());
       for (size_t i = 0; i < interval.size(); ++i)

@@ -9,14 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
-namespace tcpulse::ctl {
+#include "agent/ctl/direction_counters.h"
 
-enum Direction { kEgress = 0, kIngress = 1 };
+namespace tcpulse::ctl {
 
 // One pod as /pods reports it: totals since it was attached.
 struct PodSample {
   std::string pod_namespace, pod;
-  uint64_t bytes[2] = {}, packets[2] = {}, retransmitted[2] = {}, resets[2] = {}, zero_windows[2] = {};
+  DirectionCounters dir[2];  // kEgress, kIngress
   uint64_t active = 0, opened = 0, closed = 0;
   uint64_t rtt_bucket0_ns = 25000;
   std::vector<uint64_t> rtt_buckets;  // counts per bucket, not cumulative

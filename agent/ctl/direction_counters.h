@@ -1,0 +1,25 @@
+// One direction's counters as /pods and /flows both write them, and the difference of two reads
+// of a counter (one that went down, a restarted datapath, counts from zero): the pieces that the
+// pod and connection rows share.
+#pragma once
+
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+namespace tcpulse::ctl {
+
+enum Direction { kEgress = 0, kIngress = 1 };
+
+struct DirectionCounters {
+  uint64_t bytes = 0, packets = 0, retransmitted = 0, resets = 0, zero_windows = 0;
+};
+
+inline DirectionCounters direction_counters(const nlohmann::json& d) {
+  return {d.value("bytes", uint64_t{0}), d.value("packets", uint64_t{0}), d.value("retransmitted_segments", uint64_t{0}),
+          d.value("resets", uint64_t{0}), d.value("zero_window_segments", uint64_t{0})};
+}
+
+inline uint64_t counter_delta(uint64_t now, uint64_t before) { return now >= before ? now - before : now; }
+
+}  // namespace tcpulse::ctl
