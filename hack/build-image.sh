@@ -27,7 +27,7 @@ while (($#)); do
 done
 command -v podman >/dev/null || { echo "build-image: needs podman (hack/deps.sh installs it)" >&2; exit 1; }
 
-binaries=(tcpulse-agent tcpulse-install tcpulse)
+binaries=(tcpulse-agent tcpulse-install tcpulse tcpulsectl)
 if ((build)); then
 	[[ -f build/CMakeCache.txt ]] || cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	echo "build-image: building ${binaries[*]}" >&2
@@ -39,6 +39,10 @@ rm -rf "$stage"
 mkdir -p "$stage/rootfs/usr/local/bin" "$stage/rootfs/run" "$stage/rootfs/var" "$stage/rootfs/tmp"
 # containerd names pod namespaces /var/run/netns/...: the same dir as /run/netns.
 ln -s ../run "$stage/rootfs/var/run"
+# tcpulsectl top draws with ncurses, which needs the terminal's description: Debian's essential
+# set (xterm, screen, tmux, linux, vt100, ...; 228 KiB).
+mkdir -p "$stage/rootfs/lib"
+cp -a /lib/terminfo "$stage/rootfs/lib/terminfo"
 for b in "${binaries[@]}"; do
 	strip --strip-unneeded -o "$stage/rootfs/usr/local/bin/$b" "build/bin/$b"
 done

@@ -12,6 +12,7 @@
 #include "tests/support/file_bytes.h"
 #include "tests/support/command.h"
 #include "tests/support/podman.h"
+#include "tests/support/tmux_session.h"
 
 namespace tcpulse::test {
 namespace {
@@ -43,6 +44,7 @@ TEST(Image, BuildsOfflineRunsItsBinariesAndItsInstallerChainsAStaticPlugin) {
   ASSERT_EQ(help.exit_code, 0) << help.err;
   EXPECT_NE(help.out.find("usage: tcpulse-install"), std::string::npos);
   EXPECT_NE(run_in_image({"sh", "-c", "true"}).exit_code, 0) << "the image has a shell";
+  EXPECT_EQ(run_in_image({"tcpulsectl", "--help"}).exit_code, 0);
   auto labels = json::parse(podman.checked({"image", "inspect", kImage}))[0]["Labels"];
   EXPECT_EQ(labels["org.opencontainers.image.version"], TCPULSE_VERSION);
 
@@ -72,6 +74,23 @@ TEST(Image, BuildsOfflineRunsItsBinariesAndItsInstallerChainsAStaticPlugin) {
   ASSERT_EQ(uninstall.exit_code, 0) << uninstall.err;
   EXPECT_EQ(file_bytes(node / "net.d/10-k8s.conflist"), conflist);
   EXPECT_TRUE(fs::is_empty(node / "bin"));
+
+  // tcpulsectl top draws in a terminal from inside the image (its terminfo is there): run as
+  // `kubectl exec -it` would, in tmux, with no agent to reach.
+  if (tmux_available()) {
+    TmuxSession tmux(120, 30);
+    std::string prefix = "env CONTAINERS_CONF=" + (podman.dir() / "containers.conf").string() + " podman --root " +
+                         (podman.dir() / "root").string() + " --runroot " + (podman.dir() / "runroot").string() +
+                         " --storage-driver vfs run --rm -it --network none --ulimit nofile=1024:1024 "
+                         "--ulimit nproc=1024:1024 -e TERM=xterm-256color ";
+    tmux.keys({prefix + kImage + " tcpulsectl --agent http://127.0.0.1:1 top -d 0.3; echo EXIT=$?", "Enter"});
+    EXPECT_TRUE(tmux.shows("tcpulse top - agent 127.0.0.1:1", 30)) << tmux.screen();
+    EXPECT_TRUE(tmux.shows("reconnecting")) << tmux.screen();
+    tmux.keys({"q"});
+    EXPECT_TRUE(tmux.shows("EXIT=0")) << tmux.screen();
+  } else {
+    std::printf("SKIPPED the terminal part: no tmux\n");
+  }
   podman.run({"rmi", "-f", kImage});
 }
 

@@ -19,46 +19,14 @@
 #include "tests/support/test_node.h"
 #include "tests/support/test_pins.h"
 #include "tests/support/thread_guard.h"
+#include "tests/support/tmux_session.h"
 
 namespace tcpulse::test {
 namespace {
 
-// A tmux server of this test's own (its socket name), killed at the end.
-class Tmux {
- public:
-  Tmux() : socket_("tcpulse-test-" + std::to_string(getpid())) {
-    run_checked({"tmux", "-L", socket_, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "180", "-y", "40",
-                 "env", "PS1=$ ", "TERM=xterm-256color", "sh"});
-  }
-  ~Tmux() { run_command({"tmux", "-L", socket_, "kill-server"}); }
-  void keys(const std::vector<std::string>& keys) {
-    std::vector<std::string> argv = {"tmux", "-L", socket_, "send-keys", "-t", "t"};
-    argv.insert(argv.end(), keys.begin(), keys.end());
-    run_checked(argv);
-  }
-  std::string screen() { return run_command({"tmux", "-L", socket_, "capture-pane", "-p", "-t", "t"}).out; }
-  void resize(int x, int y) {
-    run_checked({"tmux", "-L", socket_, "resize-window", "-t", "t", "-x", std::to_string(x), "-y", std::to_string(y)});
-  }
-  bool shows(const std::string& text, double seconds = 15) {
-    return eventually([&] { return screen().find(text) != std::string::npos; }, seconds);
-  }
-
- private:
-  std::string socket_;
-};
-
-// The screen line that mentions text ("" if none).
-std::string line_with(const std::string& screen, const std::string& text) {
-  std::istringstream in(screen);
-  for (std::string line; std::getline(in, line);)
-    if (line.find(text) != std::string::npos) return line;
-  return "";
-}
-
 TEST(TcpulsectlTop, ShowsPodsLossAndConnectionsAndSurvivesAnAgentRestart) {
   TCPULSE_SKIP_UNLESS(node_unavailable());
-  if (run_command({"tmux", "-V"}).exit_code != 0) GTEST_SKIP() << "SKIPPED: no tmux (hack/deps.sh installs it)";
+  if (!tmux_available()) GTEST_SKIP() << "SKIPPED: no tmux (hack/deps.sh installs it)";
   auto pin_dir = test_pin_dir("ctl");
   std::string address = "127.0.0.1:" + std::to_string(free_loopback_port());
   std::vector<std::string> agent_args = {"--listen", address, "--interval", "0.25"};
@@ -116,7 +84,7 @@ TEST(TcpulsectlTop, ShowsPodsLossAndConnectionsAndSurvivesAnAgentRestart) {
     }
   } stopper{stop, listeners, threads};
 
-  Tmux tmux;
+  TmuxSession tmux;
   tmux.keys({agent_binary().parent_path().string() + "/tcpulsectl top --agent http://" + address +
                  " -d 0.5 --retrans-warn 1% --rtt-warn 1s; echo EXIT=$?",
              "Enter"});
