@@ -361,8 +361,9 @@ TEST_F(Accuracy, AReceiversRttFromItsAcksMatchesTheSendersTcpInfo) {
   EXPECT_GE(min, kDelayUs * 1e3);
   EXPECT_NEAR(min / 1e3, info.tcpi_min_rtt, info.tcpi_min_rtt * 0.05);
   // The receiver's samples also hold the sender's time to answer an ACK (its pacing), which the
-  // sender's own RTT does not: most are in the sender's smoothed RTT's histogram bucket, and the
-  // mean is close to it.
+  // sender's own RTT does not: most are in the injected delay's histogram bucket, and the mean is
+  // close to the sender's smoothed RTT. (That smoothed RTT itself is the kernel's, and on a busy
+  // host strays past the bucket's top, 25.6 ms: seen at 30.9 ms once. It is not held to the bucket.)
   auto text = parse_prometheus_text(agent_->get("/metrics"));
   double in_bucket = find_sample(text, "tcpulse_tcp_rtt_seconds_bucket", {{"pod", "server"}, {"le", "0.0256"}})
                          .value_or(-1);
@@ -370,9 +371,8 @@ TEST_F(Accuracy, AReceiversRttFromItsAcksMatchesTheSendersTcpInfo) {
                      .value_or(-1);
   double count = find_sample(text, "tcpulse_tcp_rtt_seconds_count", {{"pod", "server"}}).value_or(-1);
   ASSERT_GT(info.tcpi_rtt, 12'800u);
-  ASSERT_LE(info.tcpi_rtt, 25'600u);  // (12.8, 25.6] ms
   EXPECT_EQ(below, 0);
-  EXPECT_GE(in_bucket, count / 2) << "the median sample is in tcpi_rtt's bucket";
+  EXPECT_GE(in_bucket, count / 2) << "the median sample is in the delay's bucket, (12.8, 25.6] ms";
   EXPECT_GE(mean / 1e3, info.tcpi_min_rtt);
   EXPECT_LE(mean / 1e3, info.tcpi_rtt * 1.25);
 }
