@@ -12,6 +12,17 @@ using json = nlohmann::json;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// text with prefix after each newline. JSON has newlines only between tokens, so this re-indents
+// without touching a string.
+std::string indented(std::string_view text, std::string_view prefix) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
 struct Plugins {
   Span array;
   std::vector<Span> elements;
@@ -63,12 +74,7 @@ std::string layout(const ordered_json& entry, std::string_view text, Span model,
   char unit_char = inner.find('\t') != std::string_view::npos ? '\t' : ' ';
   int unit = inner.size() > base.size() ? static_cast<int>(inner.size() - base.size()) : 2;
   if (unit_char == '\t') unit = 1;
-  std::string dumped = entry.dump(unit, unit_char), out;
-  for (char c : dumped) {
-    out += c;
-    if (c == '\n') out += base;
-  }
-  return out;
+  return indented(entry.dump(unit, unit_char), base);
 }
 
 }  // namespace
@@ -141,22 +147,11 @@ std::string wrap_single_plugin_conf(std::string_view conf, const ordered_json& e
   auto trimmed = conf;
   while (!trimmed.empty() && is_space(trimmed.front())) trimmed.remove_prefix(1);
   while (!trimmed.empty() && is_space(trimmed.back())) trimmed.remove_suffix(1);
-  std::string plugin;
-  for (char c : trimmed) {  // newlines only occur between tokens, so indenting is safe
-    plugin += c;
-    if (c == '\n') plugin += "    ";
-  }
   std::string out = "{\n";
   if (auto v = member_value(conf, "cniVersion")) out += "  \"cniVersion\": " + std::string(v->of(conf)) + ",\n";
   if (auto n = member_value(conf, "name")) out += "  \"name\": " + std::string(n->of(conf)) + ",\n";
-  out += "  \"plugins\": [\n    " + plugin + ",\n    " + entry.dump(2) + "\n  ]\n}\n";
-  // entry.dump(2) is indented from column 0; put it under the plugins' indent.
-  std::string dumped = entry.dump(2), indented;
-  for (char c : dumped) {
-    indented += c;
-    if (c == '\n') indented += "    ";
-  }
-  out.replace(out.rfind(dumped), dumped.size(), indented);
+  out += "  \"plugins\": [\n    " + indented(trimmed, "    ") + ",\n    " + indented(entry.dump(2), "    ") +
+         "\n  ]\n}\n";
   return out;
 }
 

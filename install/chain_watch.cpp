@@ -73,7 +73,8 @@ int watch_chain(ChainInstaller& installer, const InstallOptions& install, const 
   bool bin_watched = false;
 
   std::deque<Clock::time_point> writes;
-  std::string last_error;
+  std::string last_error;  // the install error logged last (each is logged once)
+  bool limited = false;    // waiting out the write limit
   auto next_check = Clock::now();  // check at once
   while (true) {
     auto now = Clock::now();
@@ -81,21 +82,21 @@ int watch_chain(ChainInstaller& installer, const InstallOptions& install, const 
       while (!writes.empty() && now - writes.front() > std::chrono::minutes(1)) writes.pop_front();
       if (writes.size() >= kWritesPerMinute) {
         next_check = writes.front() + std::chrono::minutes(1);
-        if (last_error != "limited") {
+        if (!limited)
           log("wrote " + std::to_string(writes.size()) +
               " times in the last minute: another writer keeps removing tcpulse; waiting before the next");
-          last_error = "limited";
-        }
+        limited = true;
       } else {
+        limited = false;
         try {
           InstallOutcome out = installer.install();
-          if (!out.reinserted)
-            for (const auto& n : out.notes) log(n);
           if (out.reinserted)
             log(out.config.string() + " was rewritten without tcpulse: re-chained (re-insertion " +
                 std::to_string(out.reinsertions) + " on this node)");
+          else
+            for (const auto& n : out.notes) log(n);
           if (out.wrote_config || out.wrote_binary) writes.push_back(Clock::now());
-          if (!last_error.empty() && last_error != "limited") log("chained again after: " + last_error);
+          if (!last_error.empty()) log("chained again after: " + last_error);
           last_error.clear();
         } catch (const InstallError& e) {
           // The primary CNI may not have written its config yet, or be half-way: wait for it.
@@ -132,8 +133,8 @@ int watch_chain(ChainInstaller& installer, const InstallOptions& install, const 
       bool changed = false;
       for (ssize_t len; (len = ::read(inotify.get(), buf, sizeof buf)) > 0;) changed |= relevant(buf, len);
       // A change settles first (a writer may rename several files), and is not held back by
-      // the resync timer.
-      if (changed && !(last_error == "limited" && next_check > Clock::now() + kSettle))
+      // the resync timer; while limited, the limit's end is the next check.
+      if (changed && !limited)
         next_check = std::min(next_check, Clock::now() + kSettle);
     }
   }

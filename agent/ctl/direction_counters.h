@@ -22,4 +22,10 @@ inline DirectionCounters direction_counters(const nlohmann::json& d) {
 
 inline uint64_t counter_delta(uint64_t now, uint64_t before) { return now >= before ? now - before : now; }
 
+// Of the segments sent between two reads, the share that repeated data (0 if none were sent).
+inline double retransmission_ratio(const DirectionCounters& now, const DirectionCounters& before) {
+  uint64_t sent = counter_delta(now.packets, before.packets);
+  return sent ? static_cast<double>(counter_delta(now.retransmitted, before.retransmitted)) / static_cast<double>(sent) : 0;
+}
+
 }  // namespace tcpulse::ctl

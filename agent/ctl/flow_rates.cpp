@@ -4,13 +4,7 @@
 #include <map>
 
 namespace tcpulse::ctl {
-namespace {
-
 using json = nlohmann::json;
-
-uint64_t delta(uint64_t now, uint64_t before) { return counter_delta(now, before); }
-
-}  // namespace
 
 FlowsRead flows_read(const json& answer, double at_s) {
   FlowsRead r;
@@ -64,14 +58,13 @@ std::vector<FlowRow> flow_rows(const FlowsRead* prev, const FlowsRead& cur, cons
     const FlowSample zero;
     const FlowSample& b = it != before.end() ? *it->second : zero;  // new: all of it is this interval's
     if (dt > 0) {
-      uint64_t tx = delta(s.dir[kEgress].bytes, b.dir[kEgress].bytes), rx = delta(s.dir[kIngress].bytes, b.dir[kIngress].bytes);
+      uint64_t tx = counter_delta(s.dir[kEgress].bytes, b.dir[kEgress].bytes), rx = counter_delta(s.dir[kIngress].bytes, b.dir[kIngress].bytes);
       moved = tx + rx;
       r.tx_bytes_per_s = static_cast<double>(tx) / dt;
       r.rx_bytes_per_s = static_cast<double>(rx) / dt;
-      uint64_t samples = delta(s.rtt_samples, b.rtt_samples);
-      if (samples) r.rtt_mean_s = static_cast<double>(delta(s.rtt_sum_ns, b.rtt_sum_ns)) / static_cast<double>(samples) * 1e-9;
-      uint64_t sent = delta(s.dir[kEgress].packets, b.dir[kEgress].packets);
-      r.retrans_ratio = sent ? static_cast<double>(delta(s.dir[kEgress].retransmitted, b.dir[kEgress].retransmitted)) / static_cast<double>(sent) : 0;
+      uint64_t samples = counter_delta(s.rtt_samples, b.rtt_samples);
+      if (samples) r.rtt_mean_s = static_cast<double>(counter_delta(s.rtt_sum_ns, b.rtt_sum_ns)) / static_cast<double>(samples) * 1e-9;
+      r.retrans_ratio = retransmission_ratio(s.dir[kEgress], b.dir[kEgress]);
     }
     r.rtt_warn = t.rtt_p99_s > 0 && r.rtt_mean_s >= t.rtt_p99_s;
     r.retrans_warn = t.retrans_ratio > 0 && r.retrans_ratio >= t.retrans_ratio;

@@ -4,13 +4,7 @@
 #include <map>
 
 namespace tcpulse::ctl {
-namespace {
-
 using json = nlohmann::json;
-
-uint64_t delta(uint64_t now, uint64_t before) { return counter_delta(now, before); }
-
-}  // namespace
 
 PodsRead pods_read(const json& pods, double at_s) {
   PodsRead r;
@@ -72,19 +66,17 @@ std::vector<PodRow> pod_rows(const PodsRead* prev, const PodsRead& cur, const Th
     auto it = before.find(s.key());
     if (it != before.end() && dt > 0) {
       const PodSample& b = *it->second;
-      auto rate = [dt](uint64_t now, uint64_t then) { return static_cast<double>(delta(now, then)) / dt; };
+      auto rate = [dt](uint64_t now, uint64_t then) { return static_cast<double>(counter_delta(now, then)) / dt; };
       r.tx_bytes_per_s = rate(s.dir[kEgress].bytes, b.dir[kEgress].bytes);
       r.rx_bytes_per_s = rate(s.dir[kIngress].bytes, b.dir[kIngress].bytes);
       r.opened_per_s = rate(s.opened, b.opened);
       r.resets_per_s = rate(s.dir[kEgress].resets, b.dir[kEgress].resets) + rate(s.dir[kIngress].resets, b.dir[kIngress].resets);
       r.zero_windows_per_s =
           rate(s.dir[kEgress].zero_windows, b.dir[kEgress].zero_windows) + rate(s.dir[kIngress].zero_windows, b.dir[kIngress].zero_windows);
-      uint64_t sent = delta(s.dir[kEgress].packets, b.dir[kEgress].packets);
-      uint64_t resent = delta(s.dir[kEgress].retransmitted, b.dir[kEgress].retransmitted);
-      r.retrans_ratio = sent ? static_cast<double>(resent) / static_cast<double>(sent) : 0;
+      r.retrans_ratio = retransmission_ratio(s.dir[kEgress], b.dir[kEgress]);
       std::vector<uint64_t> interval(s.rtt_buckets.size());
       for (size_t i = 0; i < interval.size(); ++i)
-        interval[i] = delta(s.rtt_buckets[i], i < b.rtt_buckets.size() ? b.rtt_buckets[i] : 0);
+        interval[i] = counter_delta(s.rtt_buckets[i], i < b.rtt_buckets.size() ? b.rtt_buckets[i] : 0);
       r.rtt_p50_s = bucket_quantile(0.5, s.rtt_bucket0_ns, interval);
       r.rtt_p99_s = bucket_quantile(0.99, s.rtt_bucket0_ns, interval);
     }

@@ -79,10 +79,9 @@ TEST(Image, BuildsOfflineRunsItsBinariesAndItsInstallerChainsAStaticPlugin) {
   // `kubectl exec -it` would, in tmux, with no agent to reach.
   if (tmux_available()) {
     TmuxSession tmux(120, 30);
-    std::string prefix = "env CONTAINERS_CONF=" + (podman.dir() / "containers.conf").string() + " podman --root " +
-                         (podman.dir() / "root").string() + " --runroot " + (podman.dir() / "runroot").string() +
-                         " --storage-driver vfs run --rm -it --network none --ulimit nofile=1024:1024 "
-                         "--ulimit nproc=1024:1024 -e TERM=xterm-256color ";
+    std::string prefix = podman.shell_command() + " run --rm -it --network none -e TERM=xterm-256color";
+    for (const auto& o : Podman::run_options()) prefix += " " + o;
+    prefix += " ";
     tmux.keys({prefix + kImage + " tcpulsectl --agent http://127.0.0.1:1 top -d 0.3; echo EXIT=$?", "Enter"});
     EXPECT_TRUE(tmux.shows("tcpulse top - agent 127.0.0.1:1", 30)) << tmux.screen();
     EXPECT_TRUE(tmux.shows("reconnecting")) << tmux.screen();

@@ -29,9 +29,18 @@ Podman::~Podman() {
   fs::remove_all(dir_, ec);
 }
 
+std::vector<std::string> Podman::argv() const {
+  return {"podman", "--root", (dir_ / "root").string(), "--runroot", (dir_ / "runroot").string(), "--storage-driver", "vfs"};
+}
+
+std::string Podman::shell_command() const {
+  std::string line = "env CONTAINERS_CONF=" + (dir_ / "containers.conf").string();
+  for (const auto& a : argv()) line += " " + a;
+  return line;
+}
+
 CommandResult Podman::run(std::vector<std::string> args, const std::string& pod_namespace) {
-  std::vector<std::string> argv = {"podman", "--root", (dir_ / "root").string(), "--runroot",
-                                   (dir_ / "runroot").string(), "--storage-driver", "vfs"};
+  std::vector<std::string> argv = this->argv();
   argv.insert(argv.end(), args.begin(), args.end());
   std::map<std::string, std::string> env = {{"CONTAINERS_CONF", (dir_ / "containers.conf").string()}};
   // podman sends K8S_POD_NAME itself and passes CNI_ARGS from its environment along.

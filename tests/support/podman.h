@@ -28,6 +28,11 @@ class Podman {
   // Removed (forcibly) when the object goes away.
   void started(const std::string& container) { containers_.push_back(container); }
 
+  // The podman command line with this object's store and config: as argv, and as a line for a
+  // shell (a terminal test types it).
+  std::vector<std::string> argv() const;
+  std::string shell_command() const;
+
   // `run --rm` options this host needs (its runc cannot raise RLIMIT_NOFILE/NPROC above these).
   static std::vector<std::string> run_options();
 

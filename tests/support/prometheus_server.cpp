@@ -8,31 +8,15 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "agent/ctl/agent_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/file_bytes.h"
 #include "tests/support/http_get.h"
 #include "tests/support/tcp_transfer.h"
 
 namespace tcpulse::test {
-namespace {
 
 using json = nlohmann::json;
-
-std::string url_encode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char hex[4];
-      snprintf(hex, sizeof(hex), "%%%02X", c);
-      out += hex;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 bool prometheus_available() {
   return std::filesystem::exists(kPrometheusBinary) && std::filesystem::exists(kPromtoolBinary);
@@ -75,7 +59,7 @@ bool PrometheusServer::ready() const {
 }
 
 json PrometheusServer::result(const std::string& promql) const {
-  auto doc = json::parse(http_get(address_, "/api/v1/query?query=" + url_encode(promql)));
+  auto doc = json::parse(http_get(address_, ctl::with_query("/api/v1/query", {{"query", promql}})));
   if (doc.value("status", "") != "success") throw std::runtime_error("query failed: " + doc.dump());
   return doc["data"]["result"];
 }
