@@ -18,6 +18,8 @@ packages=(
 	prometheus
 	# accuracy tests: an independent packet analyser
 	tshark
+	# another XDP program on the uplink (xdp-filter), loaded through libxdp, in tests
+	xdp-tools
 	# end to end: a real libcni runtime and an image made from busybox-static; the tcpulse image
 	podman runc conmon golang-github-containers-common busybox-static binutils
 	# the chart rendered by Helm's engine (Go text/template + sprig), built offline

@@ -16,10 +16,11 @@
 #include "pod.bpf.h"
 #include "tcp_health.bpf.h"
 
-/* The flow's state: see flow_table.bpf.h. Keys are read as 8-byte words for the hash and the
- * slot's compare, hence the unions (which also align them). */
+/* The flow's state (created if new when create is set, a constant): see flow_table.bpf.h. Keys
+ * are read as 8-byte words for the hash and the slot's compare, hence the unions (which also
+ * align them). */
 static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet *pkt,
-							     __u32 ifindex, int dir)
+							     __u32 ifindex, int dir, int create)
 {
 	if (likely(pkt->family == TCPULSE_AF_INET)) { /* the straight path: see parse_packet */
 		union {
@@ -29,7 +30,7 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 
 		build_flow_key(&k.key, pkt, ifindex, dir, 4);
 		return find_flow(&tcpulse_flows4, &k.key, k.w, 2, tcpulse_flow_hash2(k.w[0], k.w[1]),
-				 0, dir);
+				 0, dir, create);
 	} else {
 		union {
 			struct tcpulse_flow6_key key;
@@ -37,7 +38,7 @@ static __always_inline struct tcpulse_flow_stats *flow_stats(const struct packet
 		} k;
 
 		build_flow_key(&k.key, pkt, ifindex, dir, 16);
-		return find_flow(&tcpulse_flows6, &k.key, k.w, 5, tcpulse_flow_hash5(k.w), 1, dir);
+		return find_flow(&tcpulse_flows6, &k.key, k.w, 5, tcpulse_flow_hash5(k.w), 1, dir, create);
 	}
 }
 
@@ -90,49 +91,76 @@ static __always_inline void count_headers(struct tcpulse_flow_dir *d, const stru
 			     (__u64)((__s64)segs * ((__s64)pkt->headers_len - (__s64)usual)));
 }
 
-/* The whole per-packet path for one direction. Never changes the packet's fate. */
-static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
+/* Counts a TCP packet (segs wire segments, bytes on the wire) in its flow, and its events in its
+ * pod's totals. */
+static __always_inline void count_tcp_packet(struct tcpulse_flow_stats *flow,
+					     const struct packet *pkt, struct pod_ref *pod, int dir,
+					     __u32 segs, __u32 payload, __u64 bytes)
+{
+	/* One direction's packets may be handled on two CPUs at once. The flow's counts are also its
+	 * pod's (see tcpulse_flow_slot): no second line to write. */
+	struct tcpulse_flow_dir *d = tcpulse_flow_dir_of(flow, dir);
+	int ts_moved;
+
+	__sync_fetch_and_add(&d->packets, segs);
+	__sync_fetch_and_add(&d->bytes, bytes);
+	count_headers(d, pkt, segs);
+	ts_moved = stamp_direction(flow, dir, pkt);
+	track_tcp(pkt, flow, pod, dir, segs, payload, ts_moved);
+}
+
+/* A pod's packet, parsed (ret: enum parse_result): in its flow or its pod's slot. segs: the wire
+ * segments it stands for. */
+static __always_inline void count_pod_packet(struct packet *pkt, int ret, __u32 ifindex, int dir,
+					     __u32 segs)
 {
 	struct tcpulse_flow_stats *flow;
-	struct tcpulse_flow_dir *d;
-	struct packet pkt = {};
 	struct pod_ref pod = {};
-	__u32 segs, payload;
+	__u32 payload;
 	__u64 bytes;
-	int ret, ts_moved;
 
-	ret = parse_packet(skb, &pkt);
 	if (unlikely(ret == PARSE_MALFORMED)) {
-		count_error(pkt.error);
+		count_error(pkt->error);
 		return;
 	}
 	if (unlikely(ret == PARSE_OTHER))
 		return;
 
-	/* A GSO skb leaves as gso_segs wire segments, each with its own headers. */
-	segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
-	payload = pkt.l3_len - pkt.headers_len;
-	bytes = payload + (__u64)segs * pkt.headers_len;
-	pod.ifindex = skb->ifindex;
+	payload = pkt->l3_len - pkt->headers_len;
+	bytes = payload + (__u64)segs * pkt->headers_len;
+	pod.ifindex = ifindex;
 
 	if (likely(ret == PARSE_TCP)) {
-		if (unlikely(pkt.opts.bad))
+		if (unlikely(pkt->opts.bad))
 			count_error(TCPULSE_ERR_BAD_TCP_OPTION);
-		flow = flow_stats(&pkt, pod.ifindex, dir);
+		flow = flow_stats(pkt, pod.ifindex, dir, 1);
 		if (likely(flow != NULL)) {
-			/* One direction's packets may be handled on two CPUs at once. The flow's counts are
-			 * also its pod's (see tcpulse_flow_slot): no second line to write. */
-			d = tcpulse_flow_dir_of(flow, dir);
-			__sync_fetch_and_add(&d->packets, segs);
-			__sync_fetch_and_add(&d->bytes, bytes);
-			count_headers(d, &pkt, segs);
-			ts_moved = stamp_direction(flow, dir, &pkt);
-			track_tcp(&pkt, flow, &pod, dir, segs, payload, ts_moved);
+			count_tcp_packet(flow, pkt, &pod, dir, segs, payload, bytes);
 			return;
 		}
-		count_flowless_handshake(&pkt, &pod, dir); /* no room for its flow */
+		count_flowless_handshake(pkt, &pod, dir); /* no room for its flow */
 	}
 	count_pod_traffic(&pod, dir, segs, bytes);
+}
+
+/* The whole per-packet path for one direction of a pod's veth. Never changes the packet's fate. */
+static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
+{
+	struct packet pkt = {};
+	int ret = parse_packet(skb, &pkt);
+
+	/* A GSO skb leaves as gso_segs wire segments, each with its own headers. */
+	count_pod_packet(&pkt, ret, skb->ifindex, dir, skb->gso_segs > 1 ? skb->gso_segs : 1);
+}
+
+/* The same from an XDP program on the pod's host veth (attachMode xdp): what the pod sends, one
+ * wire segment per frame. */
+static __always_inline void handle_pod_frame(struct xdp_md *xdp, int dir)
+{
+	struct packet pkt = {};
+	int ret = parse_xdp(xdp, &pkt);
+
+	count_pod_packet(&pkt, ret, xdp->ingress_ifindex, dir, 1);
 }
 
 #endif /* TCPULSE_FLOW_BPF_H */

@@ -92,13 +92,14 @@ static __always_inline int claim_slot(struct tcpulse_flow_slot *slot, const __u6
 	return 1;
 }
 
-/* The flow's state, created if new; NULL only if the overflow hash is full (counted). `overflow`
- * is the family's hash and `key` its key, whose nwords 8-byte words are w; dir is the packet's
- * direction, whose line an IPv4 flow's packet checks first. Inlined at one call site per family,
- * so that each sees one hash and the verifier inlines every lookup. */
+/* The flow's state, created if new (when create is set, a constant); NULL only if the overflow
+ * hash is full (counted), or the flow is new and create is not set. `overflow` is the family's
+ * hash and `key` its key, whose nwords 8-byte words are w; dir is the packet's direction, whose
+ * line an IPv4 flow's packet checks first. Inlined at one call site per family, so that each sees
+ * one hash and the verifier inlines every lookup. */
 static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, const void *key,
 							    const __u64 *w, __u32 nwords,
-							    __u64 hash, int v6, int dir)
+							    __u64 hash, int v6, int dir, int create)
 {
 	static const struct tcpulse_flow_stats zero;
 	__u32 index = hash & tcpulse_flowtab_mask;
@@ -114,7 +115,7 @@ static __always_inline struct tcpulse_flow_stats *find_flow(void *overflow, cons
 			return &slot->stats;
 	}
 	flow = bpf_map_lookup_elem(overflow, key);
-	if (flow)
+	if (flow || !create)
 		return flow;
 	if (slot && seen == TCPULSE_SLOT_FREE) {
 		/* Claimed by this packet, or by another of the same flow that won the race. */

@@ -60,6 +60,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpulse_podacct SEC(".maps");
 
+/* Written by user space only (the agent, from the kubelet's cgroups): a socket's cgroup id -> the
+ * key of its host-network pod, for the uplink programs (host_flow.bpf.h). A socket in no pod's
+ * cgroup (the kubelet, sshd) is not looked for further. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCPULSE_CGROUPS_MAX);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpulse_cgroups SEC(".maps");
+
 /* Per-pod counts of packets without a flow, without a hash lookup: see struct tcpulse_pod_slot.
  * 64 KiB per CPU. */
 struct {

@@ -99,35 +99,20 @@ static __always_inline __u32 be32_at(const __u8 *p)
 	return ((__u32)p[0] << 24) | ((__u32)p[1] << 16) | ((__u32)p[2] << 8) | p[3];
 }
 
-/* Walks the TCP options at [off, off + len) of the packet for timestamps and window scale, from
- * a copy (the options of SYNs and SACKs; the usual NOP NOP TS is read in place by the caller).
- *
- * A global (not inlined) function on purpose: the verifier checks it once, on its own, and the
- * caller sees only its result in *out. Inlined, the unrolled walk multiplied the verifier's states
- * through everything after it (669k instructions processed per program instead of ~2k). */
-__noinline int tcpulse_tcp_options(struct __sk_buff *skb, __u32 off, __u32 len,
-				   struct tcp_opts *out)
+/* Reads timestamps and window scale from a copy of the TCP options, len (1..40) bytes. */
+static __always_inline void walk_tcp_options(const __u8 *bytes, __u32 len, struct tcp_opts *out)
 {
-	/* Indexes are masked to 0..63 and the longest read is 10 bytes: 80 keeps every read inside. */
-	__u8 bytes[80] = {};
 	__u32 pos = 0;
 
-	if (!out || len == 0 || len > TCP_OPTIONS_MAX_LEN)
-		return 0;
-	/* == len (1..40), written so the verifier sees the bounds the check above gives it. */
-	if (bpf_skb_load_bytes(skb, off, bytes, ((len - 1) & 63) + 1)) {
-		out->bad = 1;
-		return 0;
-	}
 	for (int i = 0; i < MAX_TCP_OPTIONS; i++) {
 		const __u8 *p = &bytes[pos & 63];
 		__u8 kind, olen;
 
 		if (pos >= len)
-			return 0;
+			return;
 		kind = p[0];
 		if (kind == TCPOPT_EOL)
-			return 0;
+			return;
 		if (kind == TCPOPT_NOP) {
 			pos++;
 			continue;
@@ -135,7 +120,7 @@ __noinline int tcpulse_tcp_options(struct __sk_buff *skb, __u32 off, __u32 len,
 		olen = p[1];
 		if (pos + 2 > len || olen < 2 || pos + olen > len) {
 			out->bad = 1;
-			return 0;
+			return;
 		}
 		if (kind == TCPOPT_TIMESTAMP && olen == 10) {
 			out->tsval = be32_at(p + 2);
@@ -147,14 +132,67 @@ __noinline int tcpulse_tcp_options(struct __sk_buff *skb, __u32 off, __u32 len,
 		}
 		pos += olen;
 	}
+}
+
+/* Walks the TCP options at [off, off + len) of the packet for timestamps and window scale, from
+ * a copy (the options of SYNs and SACKs; the usual NOP NOP TS is read in place by the caller).
+ *
+ * A global (not inlined) function on purpose: the verifier checks it once, on its own, and the
+ * caller sees only its result in *out. Inlined, the unrolled walk multiplied the verifier's states
+ * through everything after it (669k instructions processed per program instead of ~2k). */
+__noinline int tcpulse_tcp_options(struct __sk_buff *skb, __u32 off, __u32 len,
+				   struct tcp_opts *out)
+{
+	/* Indexes are masked to 0..63 and the longest read is 10 bytes: 80 keeps every read inside. */
+	__u8 bytes[80] = {};
+
+	if (!out || len == 0 || len > TCP_OPTIONS_MAX_LEN)
+		return 0;
+	/* == len (1..40), written so the verifier sees the bounds the check above gives it. */
+	if (bpf_skb_load_bytes(skb, off, bytes, ((len - 1) & 63) + 1)) {
+		out->bad = 1;
+		return 0;
+	}
+	walk_tcp_options(bytes, len, out);
 	return 0;
 }
 
+/* The same for an XDP frame (the uplink's receive side, a pod veth in attachMode xdp). */
+__noinline int tcpulse_xdp_tcp_options(struct xdp_md *xdp, __u32 off, __u32 len,
+				       struct tcp_opts *out)
+{
+	__u8 bytes[80] = {};
+
+	if (!out || len == 0 || len > TCP_OPTIONS_MAX_LEN)
+		return 0;
+	if (bpf_xdp_load_bytes(xdp, off, bytes, ((len - 1) & 63) + 1)) {
+		out->bad = 1;
+		return 0;
+	}
+	walk_tcp_options(bytes, len, out);
+	return 0;
+}
+
+/* How a program parses (constants, folded away): */
+#define PARSE_F_XDP 1  /* ctx is a struct xdp_md, not a struct __sk_buff */
+/* l3_len is the IP header's length where the frame is longer: a NIC's frames carry Ethernet's
+ * padding (a 54-byte ACK arrives as 60 bytes), a veth's never do. 0 (BIG TCP) or more than the
+ * frame (a GSO or GRO packet's first header) keeps the frame's. */
+#define PARSE_F_IP_LENGTH 2
+
+static __always_inline void trim_to_ip_length(struct packet *pkt, __u32 ip_len, __u32 min_len)
+{
+	if (ip_len >= min_len && ip_len < pkt->l3_len)
+		pkt->l3_len = ip_len;
+}
+
 /* The IPv4 header's fields. PARSE_TCP when a TCP header follows, at headers_len. */
-static __always_inline int ipv4_fields(struct packet *pkt, const struct iphdr *iph)
+static __always_inline int ipv4_fields(struct packet *pkt, const struct iphdr *iph, int flags)
 {
 	__u32 hlen = iph->ihl * 4;
 
+	if (flags & PARSE_F_IP_LENGTH)
+		trim_to_ip_length(pkt, bpf_ntohs(iph->tot_len), hlen);
 	if (iph->version != 4 || hlen < sizeof(*iph) || hlen > pkt->l3_len)
 		return malformed(pkt, TCPULSE_ERR_BAD_IP_HEADER);
 	pkt->family = TCPULSE_AF_INET;
@@ -169,8 +207,10 @@ static __always_inline int ipv4_fields(struct packet *pkt, const struct iphdr *i
 }
 
 /* The IPv6 header's fields. PARSE_TCP when a TCP header follows, at headers_len. */
-static __always_inline int ipv6_fields(struct packet *pkt, const struct ipv6hdr *ip6h)
+static __always_inline int ipv6_fields(struct packet *pkt, const struct ipv6hdr *ip6h, int flags)
 {
+	if (flags & PARSE_F_IP_LENGTH)
+		trim_to_ip_length(pkt, sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len), sizeof(*ip6h) + 1);
 	if (ip6h->version != 6 || sizeof(*ip6h) > pkt->l3_len)
 		return malformed(pkt, TCPULSE_ERR_BAD_IP_HEADER);
 	pkt->family = TCPULSE_AF_INET6;
@@ -217,13 +257,13 @@ __noinline int tcpulse_parse_copied(struct __sk_buff *skb, struct packet *pkt)
 
 		if (bpf_skb_load_bytes(skb, ETH_HLEN, &iph, sizeof(iph)))
 			return malformed(pkt, TCPULSE_ERR_TRUNCATED_IP);
-		ret = ipv4_fields(pkt, &iph);
+		ret = ipv4_fields(pkt, &iph, 0);
 	} else {
 		struct ipv6hdr ip6h;
 
 		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6h, sizeof(ip6h)))
 			return malformed(pkt, TCPULSE_ERR_TRUNCATED_IP);
-		ret = ipv6_fields(pkt, &ip6h);
+		ret = ipv6_fields(pkt, &ip6h, 0);
 	}
 	if (ret != PARSE_TCP)
 		return ret;
@@ -238,12 +278,12 @@ __noinline int tcpulse_parse_copied(struct __sk_buff *skb, struct packet *pkt)
 	return PARSE_TCP;
 }
 
-/* The TCP header in place. */
-static __always_inline int parse_tcp(struct __sk_buff *skb, struct packet *pkt, void *l4,
-				     void *data_end)
+/* The TCP header in place; data is where the packet starts. */
+static __always_inline int parse_tcp(void *ctx, struct packet *pkt, void *l4, void *data,
+				     void *data_end, int flags)
 {
 	struct tcphdr *th = l4;
-	__u32 doff;
+	__u32 doff, off;
 
 	if ((void *)(th + 1) > data_end)
 		return malformed(pkt, TCPULSE_ERR_TRUNCATED_TCP);
@@ -261,42 +301,47 @@ static __always_inline int parse_tcp(struct __sk_buff *skb, struct packet *pkt, 
 			return PARSE_TCP;
 		}
 	}
-	if (doff > sizeof(*th))
-		tcpulse_tcp_options(skb, (__u32)((void *)(th + 1) - (void *)(long)skb->data),
-				    doff - sizeof(*th), &pkt->opts);
+	if (doff > sizeof(*th)) {
+		off = (__u32)((void *)(th + 1) - data);
+		if (flags & PARSE_F_XDP)
+			tcpulse_xdp_tcp_options(ctx, off, doff - sizeof(*th), &pkt->opts);
+		else
+			tcpulse_tcp_options(ctx, off, doff - sizeof(*th), &pkt->opts);
+	}
 	return PARSE_TCP;
 }
 
-static __always_inline int parse_ipv4(struct __sk_buff *skb, struct packet *pkt, void *l3,
-				      void *data_end)
+static __always_inline int parse_ipv4(void *ctx, struct packet *pkt, void *l3, void *data,
+				      void *data_end, int flags)
 {
 	struct iphdr *iph = l3;
 	int ret;
 
 	if ((void *)(iph + 1) > data_end)
 		return malformed(pkt, TCPULSE_ERR_TRUNCATED_IP);
-	ret = ipv4_fields(pkt, iph);
+	ret = ipv4_fields(pkt, iph, flags);
 	if (ret != PARSE_TCP)
 		return ret;
-	return parse_tcp(skb, pkt, l3 + (iph->ihl * 4), data_end);
+	return parse_tcp(ctx, pkt, l3 + (iph->ihl * 4), data, data_end, flags);
 }
 
-static __always_inline int parse_ipv6(struct __sk_buff *skb, struct packet *pkt, void *l3,
-				      void *data_end)
+static __always_inline int parse_ipv6(void *ctx, struct packet *pkt, void *l3, void *data,
+				      void *data_end, int flags)
 {
 	struct ipv6hdr *ip6h = l3;
 	int ret;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return malformed(pkt, TCPULSE_ERR_TRUNCATED_IP);
-	ret = ipv6_fields(pkt, ip6h);
+	ret = ipv6_fields(pkt, ip6h, flags);
 	if (ret != PARSE_TCP)
 		return ret;
-	return parse_tcp(skb, pkt, l3 + sizeof(*ip6h), data_end);
+	return parse_tcp(ctx, pkt, l3 + sizeof(*ip6h), data, data_end, flags);
 }
 
-/* Fills pkt from skb. Returns enum parse_result; for PARSE_MALFORMED, pkt->error says why. */
-static __always_inline int parse_packet(struct __sk_buff *skb, struct packet *pkt)
+/* Fills pkt from skb. Returns enum parse_result; for PARSE_MALFORMED, pkt->error says why.
+ * flags: PARSE_F_IP_LENGTH or 0. */
+static __always_inline int parse_skb(struct __sk_buff *skb, struct packet *pkt, int flags)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -316,9 +361,9 @@ static __always_inline int parse_packet(struct __sk_buff *skb, struct packet *pk
 	 * runs on more lines (bulk IPv4: ~10 % less time above the floor, docs/performance.md). IPv6
 	 * is as correct, one jump longer. */
 	if (likely(skb->protocol == bpf_htons(ETH_P_IP)))
-		ret = parse_ipv4(skb, pkt, data + ETH_HLEN, data_end);
+		ret = parse_ipv4(skb, pkt, data + ETH_HLEN, data, data_end, flags);
 	else
-		ret = parse_ipv6(skb, pkt, data + ETH_HLEN, data_end);
+		ret = parse_ipv6(skb, pkt, data + ETH_HLEN, data, data_end, flags);
 	if (ret != PARSE_MALFORMED || (pkt->error != TCPULSE_ERR_TRUNCATED_IP &&
 				       pkt->error != TCPULSE_ERR_TRUNCATED_TCP))
 		return ret;
@@ -328,6 +373,32 @@ static __always_inline int parse_packet(struct __sk_buff *skb, struct packet *pk
 	if (data + wanted <= data_end)
 		return ret;
 	return tcpulse_parse_copied(skb, pkt);
+}
+
+/* A pod veth's packets: never padded. */
+static __always_inline int parse_packet(struct __sk_buff *skb, struct packet *pkt)
+{
+	return parse_skb(skb, pkt, 0);
+}
+
+/* Fills pkt from an XDP frame (one wire segment, its headers in its first buffer: the programs
+ * do not take multi-buffer frames). */
+static __always_inline int parse_xdp(struct xdp_md *xdp, struct packet *pkt)
+{
+	void *data = (void *)(long)xdp->data;
+	void *data_end = (void *)(long)xdp->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_OTHER;
+	pkt->l3_len = (__u32)(data_end - data) - ETH_HLEN;
+	if (likely(eth->h_proto == bpf_htons(ETH_P_IP)))
+		return parse_ipv4(xdp, pkt, data + ETH_HLEN, data, data_end,
+				  PARSE_F_XDP | PARSE_F_IP_LENGTH);
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(xdp, pkt, data + ETH_HLEN, data, data_end,
+				  PARSE_F_XDP | PARSE_F_IP_LENGTH);
+	return PARSE_OTHER;
 }
 
 #endif /* TCPULSE_PARSE_BPF_H */

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-#define TCPULSE_ABI_VERSION 10
+#define TCPULSE_ABI_VERSION 11
 
 /* Directions are always from the pod's point of view. The program on the host veth's tc ingress
  * sees what the pod sends (egress); the one on tc egress sees what it receives (ingress). */
@@ -146,6 +146,18 @@ struct tcpulse_flow_dir {
 				* whose headers are not the usual size (SYNs, SACKs), modulo 2^64 */
 };
 
+/* The flow key's ifindex of a host-namespace socket's flow, seen on an uplink rather than a pod's
+ * veth: its pod is the flow's pod_key. No device has it (ifindexes are positive ints), and it
+ * keeps the key's first word non-zero (see claim_slot). */
+#define TCPULSE_HOST_FLOWS 0x80000000u
+/* Host-network pods have keys above it in the pod maps (tcpulse_pods, tcpulse_podacct,
+ * tcpulse_podstat), assigned by the agent, which finds them by their cgroups; veth pods are keyed
+ * by their host veth's ifindex. */
+static inline int tcpulse_is_host_pod_key(__u32 key)
+{
+	return key > TCPULSE_HOST_FLOWS;
+}
+
 /* A direction's TCP payload bytes, retransmissions included: its bytes less its segments' headers.
  * Kept this way rather than as a counter of its own because a third locked add on every packet
  * cost ~10 ns under load (docs/performance.md); most segments' headers are the usual size, and
@@ -177,7 +189,13 @@ struct tcpulse_flow_stats {
 	__u32 handshake_rtt_ns; /* 0 until the handshake is seen */
 	__u8 role;              /* enum tcpulse_flow_role */
 	__u8 state;             /* enum tcpulse_conn_state */
-	__u8 pad0[22];
+	__u8 pad0[2];
+	/* A host-namespace socket's flow (key ifindex TCPULSE_HOST_FLOWS, seen on an uplink): the
+	 * host-network pod it belongs to (its key in tcpulse_pods) and the socket's cgroup, written
+	 * once by the packet that created the flow. 0 on a pod veth's flows. */
+	__u32 pod_key;
+	__u64 cgroup_id;
+	__u8 pad1[8];
 	struct tcpulse_flow_dir ingress;
 };
 
@@ -335,9 +353,13 @@ struct tcpulse_pod_info {
 	__u64 netns_ino;                 /* inode of the pod's network namespace */
 	__u64 added_unix_ns;             /* CLOCK_REALTIME at ADD */
 	__u8 ip_family[TCPULSE_POD_MAX_IPS]; /* 0 = unused slot */
-	__u32 pad0;
+	__u32 flags;                     /* TCPULSE_POD_F_* */
 	__u8 ips[TCPULSE_POD_MAX_IPS][16];
 };
+
+/* A host-network pod: found by the agent in the kubelet's cgroups, its traffic the uplinks' of its
+ * sockets; no veth, no CNI call. Its key is above TCPULSE_HOST_FLOWS. */
+#define TCPULSE_POD_F_HOST_NETWORK (1u << 0)
 
 /* A pod's account, in tcpulse_podacct keyed by host veth ifindex: what user space adds to what
  * the datapath counts, so that the pod's counters start at zero and never go back (see the pod
@@ -374,6 +396,8 @@ struct tcpulse_datapath_config {
 #define TCPULSE_FLOWS_MAX_DEFAULT 65536
 #define TCPULSE_FLOWS_OVERFLOW_DEFAULT (TCPULSE_FLOWS_MAX_DEFAULT / 2)
 #define TCPULSE_PODS_MAX 4096
+/* tcpulse_cgroups: a node's pods' cgroups (a pod's and each of its containers'). */
+#define TCPULSE_CGROUPS_MAX 16384
 
 /* C spells it _Static_assert, C++ static_assert: the layouts are checked once, for both. */
 #ifdef __cplusplus
