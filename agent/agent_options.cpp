@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "agent/sandbox_metadata.h"
+
 namespace tcpulse::agent {
 
 namespace {
@@ -49,6 +51,14 @@ bool parse_listen(const std::string& text, AgentOptions& out) {
   return true;
 }
 
+// An interface name the kernel could have: 1..15 bytes, no '/', ':', whitespace, "." or "..".
+bool interface_name(const std::string& name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  for (unsigned char c : name)
+    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f) return false;
+  return true;
+}
+
 }  // namespace
 
 std::string usage() {
@@ -62,6 +72,8 @@ std::string usage() {
          "                     [--connection-log-files N] [--log-level LEVEL] [--version]\n"
          "                     [--peer-metrics] [--peer-top-k N] [--peer-series-max N]\n"
          "                     [--cleanup-on-exit] [--ready-file FILE]\n"
+         "                     [--uplink IFACE[,IFACE]] [--uplink-ingress xdp|tcx]\n"
+         "                     [--cgroup-root DIR] [--runtime-state-dir DIR]...\n"
          "  --listen ADDR:PORT  serve /metrics, /flows, /pods, /healthz (default 0.0.0.0:9965)\n"
          "  --pin-dir DIR       bpffs directory of the datapath (default /sys/fs/bpf/tcpulse)\n"
          "  --flows-max N       flow table slots (next power of two; each family's hash for\n"
@@ -93,6 +105,14 @@ std::string usage() {
          "  --peer-top-k N      peers with series of their own per pod, the busiest over the\n"
          "                      last interval, 1..1000 (default 10); the rest are peer=\"other\"\n"
          "  --peer-series-max N peers with series of their own on the node, 1..100000 (default 2000)\n"
+         "  --uplink IFACE[,IFACE]  also monitor host-network pods: their sockets' TCP on these\n"
+         "                      uplinks, each flow under the pod whose cgroup holds its socket\n"
+         "  --uplink-ingress MODE  the uplinks' receive side: tcx (default) or xdp, loaded\n"
+         "                      through libxdp; never in place of another XDP program\n"
+         "  --cgroup-root DIR   the cgroup v2 hierarchy the kubelet puts pods in (default: the\n"
+         "                      cgroup v2 mount)\n"
+         "  --runtime-state-dir DIR  where the runtime keeps OCI bundles, to name host-network\n"
+         "                      pods; repeatable (default: containerd's and CRI-O's)\n"
          "  --version           print the version and the datapath ABI, and exit\n"
          "  --cleanup-on-exit   detach all pods and remove the pins when stopping\n"
          "  --ready-file FILE   write the bound address here once serving\n";
@@ -194,6 +214,29 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
       else if (value == "warn") opts.log_level = LogLevel::Warn;
       else if (value == "error") opts.log_level = LogLevel::Error;
       else return UsageError{"--log-level wants debug, info, warn or error, got '" + value + "'"};
+    } else if (flag == "--uplink") {
+      if (!take_value()) return UsageError{"--uplink wants an interface name (or several, comma-separated)"};
+      for (size_t start = 0; start <= value.size();) {
+        size_t comma = value.find(',', start);
+        std::string name = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!interface_name(name))
+          return UsageError{"--uplink wants interface names (1 to 15 bytes, comma-separated), got '" + value + "'"};
+        opts.uplinks.push_back(name);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (flag == "--uplink-ingress") {
+      if (!take_value() || (value != "xdp" && value != "tcx"))
+        return UsageError{"--uplink-ingress wants xdp or tcx, got '" + value + "'"};
+      opts.uplink_ingress = value;
+    } else if (flag == "--cgroup-root") {
+      if (!take_value() || value.empty() || value[0] != '/')
+        return UsageError{"--cgroup-root wants an absolute path, got '" + value + "'"};
+      opts.cgroup_root = value;
+    } else if (flag == "--runtime-state-dir") {
+      if (!take_value() || value.empty() || value[0] != '/')
+        return UsageError{"--runtime-state-dir wants an absolute path, got '" + value + "'"};
+      opts.runtime_state_dirs.push_back(value);
     } else if (flag == "--ready-file") {
       if (!take_value() || value.empty()) return UsageError{"--ready-file wants a path"};
       opts.ready_file = value;
@@ -201,6 +244,7 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
       return UsageError{"unknown argument '" + arg + "'"};
     }
   }
+  if (opts.runtime_state_dirs.empty()) opts.runtime_state_dirs = kDefaultRuntimeStateDirs;
   return opts;
 }
 

@@ -60,6 +60,15 @@ struct AgentOptions {
   bool peer_metrics = false;
   uint32_t peer_top_k = 10;
   uint32_t peer_series_max = 2000;
+  // Host-network pods on these uplinks (host_flow.bpf.h, uplink_hooks.h); none by default.
+  std::vector<std::string> uplinks;
+  // The uplinks' receive side: "tcx" (default: docs/performance.md) or "xdp" (through libxdp).
+  std::string uplink_ingress = "tcx";
+  // The kubelet's cgroup v2 hierarchy, where host-network pods are found ("" = the cgroup v2
+  // mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid node).
+  std::filesystem::path cgroup_root;
+  // Where the container runtime keeps its OCI bundles, to name host-network pods.
+  std::vector<std::filesystem::path> runtime_state_dirs;
 };
 
 struct UsageError {

@@ -1,6 +1,7 @@
 #include "agent/cgroup_pods.h"
 
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <algorithm>
 
@@ -89,6 +90,15 @@ std::optional<KubepodsPath> parse_kubepods_path(std::string_view relative) {
     return out;
   }
   return std::nullopt;
+}
+
+std::filesystem::path cgroup2_mount() {
+  constexpr long kCgroup2SuperMagic = 0x63677270;
+  for (const char* dir : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    struct statfs fs {};
+    if (::statfs(dir, &fs) == 0 && fs.f_type == kCgroup2SuperMagic) return dir;
+  }
+  return {};
 }
 
 std::vector<CgroupPod> scan_kubepods(const fs::path& root) {

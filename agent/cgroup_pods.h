@@ -34,6 +34,10 @@ struct CgroupPod {
   KubepodsPath path;
 };
 
+// The cgroup v2 hierarchy's mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a node in hybrid
+// mode; "" if neither is cgroup v2.
+std::filesystem::path cgroup2_mount();
+
 // Every pod and container cgroup under root (the cgroup v2 mount), with its id; a directory that
 // vanishes during the walk is skipped. Not recursive past a container's cgroup.
 std::vector<CgroupPod> scan_kubepods(const std::filesystem::path& root);

@@ -60,7 +60,8 @@ const PeerPod* Collector::peer_of(uint8_t family, const uint8_t* addr) const {
 void Collector::write(const ConnectionEvent& event) {
   if (!log_) return;
   const FlowKey& k = event.connection.id.key;
-  log_->write(connection_record_line(event, clock_, current_pod_ ? current_pod_ : pod_of(k.ifindex),
+  log_->write(connection_record_line(event, clock_,
+                                     current_pod_ ? current_pod_ : pod_of(event.connection.pod_key),
                                      peer_of(k.family, k.remote_addr)));
   records_[event.event]++;
 }
@@ -165,7 +166,7 @@ Result<void> Collector::collect() {
 void Collector::flow_expiring(const FlowKey& key, const tcpulse_flow_stats& flow,
                               CloseReason reason) {
   ConnectionSink sink = [this](const ConnectionEvent& e) { write(e); };
-  const PodRecord* pod = pod_of(key.ifindex);
+  const PodRecord* pod = pod_of(flow_owner(key.ifindex, flow));
   tracker_.expire(key, flow, reason, sink, pod ? peer_delta(*pod) : DeltaSink{});
 }
 

@@ -59,6 +59,7 @@ struct Connection {
   bool opened = false;  // an open (or close) record was written
   bool closed = false;  // the close record was written
   uint32_t generation = 0;  // the last collection that saw it
+  uint32_t pod_key = 0;     // the pod it counts under (flow_owner)
 
   // Connection attempts beyond the first: repeated SYNs (client) or SYN/ACKs (server).
   uint64_t syn_retries() const;

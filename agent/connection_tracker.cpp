@@ -1,5 +1,7 @@
 #include "agent/connection_tracker.h"
 
+#include "tc-bpf/lib/pod_ledger.h"
+
 #include "agent/datapath_maps.h"
 
 namespace tcpulse::agent {
@@ -85,6 +87,7 @@ Connection& ConnectionTracker::update(const FlowKey& key, const tcpulse_flow_sta
   c.role = flow.role;
   c.state = flow.state;
   c.generation = generation_;
+  c.pod_key = flow_owner(key.ifindex, flow);
   if (on_delta) on_delta(c, counters_delta(c.now, previous));
   return c;
 }

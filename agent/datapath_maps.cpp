@@ -55,9 +55,11 @@ Result<DatapathMaps> DatapathMaps::open(const PinLayout& layout) {
   if (!flows) return flows.error();
   auto errors = open_pinned_map<ErrorMap>(layout, kErrorsMap);
   if (!errors) return errors.error();
+  auto cgroups = open_pinned_map<CgroupMap>(layout, kCgroupsMap);
+  if (!cgroups) return cgroups.error();
   return DatapathMaps{std::move(flows).value(), std::move(pods->pods), std::move(pods->accounts),
                       std::move(pods->pod_stats), std::move(pods->pod_slots),
-                      std::move(errors).value()};
+                      std::move(errors).value(), std::move(cgroups).value()};
 }
 
 }  // namespace tcpulse

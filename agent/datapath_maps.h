@@ -19,10 +19,13 @@ inline constexpr std::string_view kFlowTableMap = "tcpulse_flowtab";
 inline constexpr std::string_view kFlows4Map = "tcpulse_flows4";
 inline constexpr std::string_view kFlows6Map = "tcpulse_flows6";
 inline constexpr std::string_view kErrorsMap = "tcpulse_errors";
+inline constexpr std::string_view kCgroupsMap = "tcpulse_cgroups";
 
 using Flow4Map = TypedMap<tcpulse_flow4_key, tcpulse_flow_stats>;
 using Flow6Map = TypedMap<tcpulse_flow6_key, tcpulse_flow_stats>;
 using ErrorMap = PerCpuMap<__u32, __u64>;
+// A cgroup id -> its host-network pod's key (host_pods.h).
+using CgroupMap = TypedMap<__u64, __u32>;
 
 // When a flow last carried a packet either way (CLOCK_MONOTONIC at tick resolution).
 inline uint64_t flow_last_seen_ns(const tcpulse_flow_stats& flow) {
@@ -57,6 +60,7 @@ struct DatapathMaps {
   PodStatsMap pod_stats;
   PodSlotsMap pod_slots;
   ErrorMap errors;
+  CgroupMap cgroups;
 
   // Opens the pinned maps; ENOENT when the agent has not pinned them yet.
   static Result<DatapathMaps> open(const PinLayout& layout);

@@ -30,6 +30,7 @@ std::optional<unsigned> abi_version_of(const std::string& name) {
 Result<std::vector<std::pair<int, PodRecord>>> recorded_pods(const PodMap& records) {
   std::vector<std::pair<int, PodRecord>> pods;
   auto walked = records.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    if (tcpulse_is_host_pod_key(ifindex)) return;  // no veth to attach: HostPods finds it again
     pods.emplace_back(static_cast<int>(ifindex), PodRecord::from_abi(info));
   });
   if (!walked) return walked.error();
@@ -57,7 +58,7 @@ Result<std::vector<std::pair<int, PodRecord>>> older_records(int fd) {
       if (ret == -ENOENT || errno == ENOENT) return pods;
       return libbpf_error(ret, "walk the older pod map");
     }
-    if (bpf_map_lookup_elem(fd, &next, value.data()) == 0) {
+    if (!tcpulse_is_host_pod_key(next) && bpf_map_lookup_elem(fd, &next, value.data()) == 0) {
       tcpulse_pod_info record{};
       memcpy(&record, value.data(), sizeof(record));
       pods.emplace_back(static_cast<int>(next), PodRecord::from_abi(record));

@@ -43,7 +43,9 @@ nlohmann::json pods_json(const NodeSnapshot& snap, bool with_departed) {
     if (pod.departed_ns && !with_departed) continue;
     const auto& r = pod.record;
     nlohmann::json entry = r.to_json();
-    entry["host_ifindex"] = pod.ifindex;
+    // A host-network pod's key is the agent's, not an interface's.
+    entry["host_ifindex"] = r.host_network ? 0 : pod.ifindex;
+    entry["host_network"] = r.host_network;
     entry["egress"] = pod_direction_json(pod.stats.dir[TCPULSE_DIR_EGRESS]);
     entry["ingress"] = pod_direction_json(pod.stats.dir[TCPULSE_DIR_INGRESS]);
     entry["active_connections"] = pod.active_connections;
@@ -87,7 +89,7 @@ std::vector<const Connection*> select_flows(const Collector& collector, const Fl
   std::vector<const Connection*> matched;
   for (const Connection& c : collector.connections().connections()) {
     if (!query.pod_namespace.empty() || !query.pod_name.empty()) {
-      const PodRecord* pod = collector.pod_of(c.id.key.ifindex);
+      const PodRecord* pod = collector.pod_of(c.pod_key);
       if (!pod) continue;
       if (!query.pod_namespace.empty() && pod->pod_namespace != query.pod_namespace) continue;
       if (!query.pod_name.empty() && pod->pod_name != query.pod_name) continue;
@@ -111,11 +113,13 @@ std::vector<const Connection*> select_flows(const Collector& collector, const Fl
 std::string flow_line(const Collector& collector, const Connection& c) {
   const RecordClock& clock = collector.clock();
   const FlowKey& k = c.id.key;
-  const PodRecord* pod = collector.pod_of(k.ifindex);
+  const PodRecord* pod = collector.pod_of(c.pod_key);
+  bool host = k.ifindex == TCPULSE_HOST_FLOWS;
   nlohmann::json f = {
       {"namespace", pod ? pod->pod_namespace : std::string()},
       {"pod", pod ? pod->pod_name : std::string()},
-      {"host_ifindex", k.ifindex},
+      {"host_ifindex", host ? 0 : k.ifindex},  // a host socket's flow is on an uplink, not a veth
+      {"host_network", host},
       {"local", address_text(k.family, k.local_addr)},
       {"local_port", ntohs(k.local_port)},
       {"remote", address_text(k.family, k.remote_addr)},

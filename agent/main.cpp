@@ -10,10 +10,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <xdp/libxdp.h>
 
 #include "agent/agent_log.h"
 #include "agent/agent_options.h"
+#include "agent/cgroup_pods.h"
 #include "agent/collector.h"
+#include "agent/host_pods.h"
+#include "agent/uplink_hooks.h"
 #include "agent/connection_log.h"
 #include "agent/process_stats.h"
 #include "agent/query_string.h"
@@ -45,6 +49,7 @@ struct Agent {
   std::shared_ptr<HttpServer> http_server;  // once started: /metrics reports what it did
   std::shared_ptr<int> streams = std::make_shared<int>(0);  // /flows answers being streamed
   std::vector<AttachFailure> attach_failures;  // the last reconciliation's, for /status
+  HostPods* host_pods = nullptr;               // with --uplink
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -166,7 +171,24 @@ void schedule_reconcile(boost::asio::steady_timer& timer, Agent& agent) {
   });
 }
 
+void refresh_host_pods(Agent& agent) {
+  auto r = agent.host_pods->refresh();
+  if (!r) {
+    agent.counters.errors["host_pods"]++;
+    log_warn("cannot refresh host-network pods: " + r.error().describe());
+    return;
+  }
+  agent.counters.host_pods = r.value().pods;
+  if (r.value().added || r.value().removed || r.value().renamed)
+    log_info("host-network pods: " + std::to_string(r.value().added) + " found, " +
+             std::to_string(r.value().renamed) + " named, " + std::to_string(r.value().removed) +
+             " gone; " + std::to_string(r.value().pods) + " watched in " +
+             std::to_string(r.value().cgroups) + " cgroups");
+}
+
 void collect(Agent& agent) {
+  // New host-network pods' cgroups reach the datapath before the scan that would show them.
+  if (agent.host_pods) refresh_host_pods(agent);
   bool failing = agent.collector.stats().last_failed;
   if (auto r = agent.collector.collect(); !r) {
     agent.counters.errors["collection"]++;
@@ -304,6 +326,43 @@ int main(int argc, char** argv) {
   Agent agent{opts, layout, collector, connection_log.get(), {}, nullptr};
   agent.counters.requested_flow_slots = datapath.value()->requested_slots();
 
+  // Host-network pods: the uplinks' programs, and the pods' cgroups for them.
+  std::vector<std::unique_ptr<UplinkHooks>> uplinks;
+  std::optional<HostPods> host_pods;
+  if (!opts.uplinks.empty()) {
+    libxdp_set_print([](enum libxdp_print_level level, const char* format, va_list args) {
+      if (level != LIBXDP_WARN) return 0;
+      char line[512];
+      vsnprintf(line, sizeof(line), format, args);
+      std::string text(line);
+      while (!text.empty() && text.back() == '\n') text.pop_back();
+      log_warn("libxdp: " + text);
+      return 0;
+    });
+    UplinkIngress receive = *parse_uplink_ingress(opts.uplink_ingress);
+    for (const auto& name : opts.uplinks) {
+      auto hooks = UplinkHooks::attach(*datapath.value(), name, receive);
+      if (!hooks) {
+        log_error("cannot watch the uplink: " + hooks.error().describe());
+        return 1;
+      }
+      const UplinkStatus& st = hooks.value()->status();
+      if (!st.xdp_fallback.empty())
+        log_warn("uplink " + name + ": receive side on tcx, not XDP: " + st.xdp_fallback);
+      log_info("uplink " + name + ": watching host-network pods (egress tcx, receive " +
+               st.receive_mode + (st.xdp_dispatcher ? " through libxdp's dispatcher" : "") + ")");
+      agent.counters.uplinks.push_back(st);
+      uplinks.push_back(std::move(hooks).value());
+    }
+    std::filesystem::path root = opts.cgroup_root.empty() ? cgroup2_mount() : opts.cgroup_root;
+    if (root.empty()) {
+      log_error("--uplink: no cgroup v2 hierarchy to find host-network pods in (--cgroup-root)");
+      return 1;
+    }
+    host_pods.emplace(maps.value(), HostPodsOptions{root, opts.runtime_state_dirs});
+    agent.host_pods = &*host_pods;
+  }
+
   boost::asio::io_context io;
   // Pods created while no agent ran are attached before the first scrape can miss them, and
   // the model holds them before the server answers.
@@ -341,6 +400,7 @@ int main(int argc, char** argv) {
   collect(agent);
   if (connection_log) connection_log->flush();
 
+  uplinks.clear();  // our programs leave the uplinks
   if (opts.cleanup_on_exit) {
     datapath.value().reset();
     if (auto r = remove_datapath(layout); !r) {

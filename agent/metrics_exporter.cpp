@@ -86,7 +86,8 @@ MetricFamily http_connections_family(const HttpServerStats& stats) {
 
 std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
   auto info = metric_family("tcpulse_pod_info",
-                     "A monitored pod interface: 1 per host veth tcpulse is attached to.",
+                     "A monitored pod interface: 1 per host veth tcpulse is attached to, and 1 per "
+                     "host-network pod seen on an uplink (host_network=\"true\", no interface).",
                      MetricType::Gauge);
   auto packets = metric_family("tcpulse_packets_total",
                         "IP packets (wire segments) by pod and direction, from the pod's view.",
@@ -136,7 +137,8 @@ std::vector<MetricFamily> pod_metric_families(const NodeSnapshot& snap) {
     const auto& r = pod.record;
     add_sample(info, {{"namespace", r.pod_namespace}, {"pod", r.pod_name}, {"pod_uid", r.pod_uid},
                {"container_id", valid_utf8(r.container_id)}, {"interface", valid_utf8(r.ifname)},
-               {"host_ifindex", std::to_string(pod.ifindex)}},
+               {"host_ifindex", std::to_string(r.host_network ? 0 : pod.ifindex)},
+               {"host_network", r.host_network ? "true" : "false"}},
         1);
     auto& totals = per_pod[{r.pod_namespace, r.pod_name}];
     add_pod_stats(totals.stats, pod.stats);

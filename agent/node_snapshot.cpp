@@ -79,7 +79,7 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, const FlowVisitor& 
     (table == FlowTables::Table::Slots       ? snap.flow_table
      : table == FlowTables::Table::Overflow4 ? snap.overflow4
                                              : snap.overflow6).entries++;
-    auto it = by_ifindex.find(key.ifindex);
+    auto it = by_ifindex.find(flow_owner(key.ifindex, stats));
     const PodSnapshot* pod = nullptr;
     if (it != by_ifindex.end() && flow_is_pods(stats, it->second->account)) {
       pod = it->second;
@@ -89,6 +89,12 @@ Result<NodeSnapshot> read_snapshot(const DatapathMaps& maps, const FlowVisitor& 
     if (on_flow) on_flow(key, stats, pod);
   });
   if (!r) return r.error();
+
+  // A host-network candidate shows once its sockets have had traffic on an uplink (host_pods.h).
+  std::erase_if(snap.pods, [](const PodSnapshot& p) {
+    return p.record.host_network && p.active_connections == 0 &&
+           p.stats.dir[TCPULSE_DIR_EGRESS].packets + p.stats.dir[TCPULSE_DIR_INGRESS].packets == 0;
+  });
 
   for (int reason = 0; reason < TCPULSE_ERR_COUNT; reason++) {
     auto per_cpu = maps.errors.get(static_cast<__u32>(reason));

@@ -101,6 +101,7 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
   std::vector<PodRecord> vanished;
   std::set<std::string> recorded;
   auto walked = maps.pods.for_each([&](const __u32& ifindex, const tcpulse_pod_info& info) {
+    if (tcpulse_is_host_pod_key(ifindex)) return;  // no veth: the agent's HostPods keeps them
     PodRecord rec = PodRecord::from_abi(info);
     if (veth_exists(static_cast<int>(ifindex)))
       recorded.insert(attachment_name(rec.container_id, rec.ifname));
@@ -163,18 +164,28 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
     FlowKey key;
     tcpulse_flow_stats flow;
     FlowExpiry why;
+    __u32 owner;  // flow_owner
   };
   std::vector<Expiring> expired;
   std::set<__u32> folded;
   walked = flows.for_each([&](const FlowKey& key, const tcpulse_flow_stats& flow) {
-    auto pod = accounts.find(key.ifindex);
-    if (!live.count(key.ifindex) || pod == accounts.end()) {
-      expired.push_back({key, flow, FlowExpiry::PodGone});  // a vanished pod's
+    __u32 owner = flow_owner(key.ifindex, flow);
+    if (key.ifindex == TCPULSE_HOST_FLOWS && !tcpulse_is_host_pod_key(owner)) {
+      // A host socket's flow that is nobody's (its cgroup is no pod's), or that no packet sent
+      // has named within the closed-flow TTL (a SYN to a host listener never answered).
+      uint64_t age = flow.first_seen_ns && now > flow.first_seen_ns ? now - flow.first_seen_ns : 0;
+      if (owner == TCPULSE_HOST_FLOWS || age > options.closed_flow_ttl_ns)
+        expired.push_back({key, flow, FlowExpiry::PodGone, owner});
+      return;
+    }
+    auto pod = accounts.find(owner);
+    if (!live.count(owner) || pod == accounts.end()) {
+      expired.push_back({key, flow, FlowExpiry::PodGone, owner});  // a vanished pod's
       return;
     }
     if (!flow_is_pods(flow, pod->second)) {
       // A former pod's on a reused ifindex; unless it is being created this instant.
-      if (flow.first_seen_ns) expired.push_back({key, flow, FlowExpiry::PodGone});
+      if (flow.first_seen_ns) expired.push_back({key, flow, FlowExpiry::PodGone, owner});
       return;
     }
     uint64_t last = flow_last_seen_ns(flow);
@@ -184,8 +195,8 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
     // The pod keeps what the flow counted. A packet racing the expiry of a flow this quiet
     // may go uncounted; a pod's counter never goes back.
     fold_expired_flow(pod->second, flow);
-    folded.insert(key.ifindex);
-    expired.push_back({key, flow, closed ? FlowExpiry::Closed : FlowExpiry::Idle});
+    folded.insert(owner);
+    expired.push_back({key, flow, closed ? FlowExpiry::Closed : FlowExpiry::Idle, owner});
   });
   if (!walked) {
     step_failed(report, "expire", walked.error());
@@ -199,7 +210,7 @@ ReconcileReport reconcile(const PinLayout& layout, PodAttachments& attachments, 
       unwritten.insert(ifindex);
     }
   for (const auto& e : expired) {
-    if (unwritten.count(e.key.ifindex)) continue;
+    if (unwritten.count(e.owner)) continue;
     if (options.on_expire) options.on_expire(e.key, e.flow, e.why);
     if (auto r = flows.erase(e.key, now); r && r.value()) {
       report.expired_flows++;

@@ -42,6 +42,32 @@ std::vector<MetricFamily> self_metric_families(const Collector& collector, const
   add_sample(start, {}, process.start_time_seconds);
   out.push_back(std::move(start));
 
+  if (!counters.uplinks.empty()) {
+    auto info = metric_family("tcpulse_uplink_info",
+                              "An uplink watched for host-network pods, and what its receive side runs "
+                              "(xdp or tcx; dispatcher: sharing XDP through libxdp's dispatcher).",
+                              MetricType::Gauge);
+    auto fallbacks = metric_family(
+        "tcpulse_uplink_xdp_fallbacks_total",
+        "Uplinks whose receive side runs on tcx although XDP was asked for, by why: other_program "
+        "(another XDP program holds the interface and stays), driver, kernel.",
+        MetricType::Counter);
+    for (const auto& u : counters.uplinks) {
+      add_sample(info, {{"interface", u.interface}, {"receive", u.receive_mode},
+                        {"dispatcher", u.xdp_dispatcher ? "true" : "false"}}, 1);
+      if (!u.xdp_fallback_reason.empty())
+        add_sample(fallbacks, {{"interface", u.interface}, {"reason", u.xdp_fallback_reason}}, 1);
+    }
+    out.push_back(std::move(info));
+    out.push_back(std::move(fallbacks));
+    auto hosts = metric_family("tcpulse_host_pods",
+                               "Pods in the kubelet's cgroups that no CNI record names, watched on the "
+                               "uplinks as host-network pods.",
+                               MetricType::Gauge);
+    add_sample(hosts, {}, static_cast<double>(counters.host_pods));
+    out.push_back(std::move(hosts));
+  }
+
   const CollectionStats& cs = collector.stats();
   auto duration = metric_family("tcpulse_agent_collection_duration_seconds",
                          "Time one scan of the datapath into the agent's model took.",

@@ -1,7 +1,7 @@
 // PinLayout: where tcpulse's objects live in bpffs. The one place that knows the directory shape.
 //
 //   <base>/v<ABI>/maps/<map name>           maps, pinned by name by the agent
-//   <base>/v<ABI>/progs/{ingress,egress}    programs, pinned by the agent, attached by the plugin
+//   <base>/v<ABI>/progs/{ingress,egress,xdp}  programs, pinned by the agent, attached by the plugin
 //   <base>/v<ABI>/links/<attachment>_{ingress,egress}   one tcx link per pod interface, named by
 //                                                       attachment_name(container id, ifname)
 //   <base>/v<ABI>                           itself flock'ed by writers
@@ -36,6 +36,8 @@ class PinLayout {
   std::filesystem::path map(std::string_view name) const { return maps_dir() / name; }
   std::filesystem::path progs_dir() const { return root_ / "progs"; }
   std::filesystem::path prog(TcHook hook) const;
+  // The XDP program for what a pod sends (attachMode xdp).
+  std::filesystem::path xdp_prog() const { return progs_dir() / "xdp"; }
   std::filesystem::path links_dir() const { return root_ / "links"; }
   // The pin of the link attaching one pod interface (container id + ifname inside the pod).
   std::filesystem::path link(std::string_view container_id, std::string_view ifname,

@@ -43,6 +43,13 @@ inline bool flow_is_pods(const tcpulse_flow_stats& flow, const tcpulse_pod_accou
   return flow.first_seen_ns != 0 && flow.first_seen_ns >= account.attached_ns;
 }
 
+// The pod a flow counts under: its key's ifindex (a veth pod's), or for a host socket's flow on an
+// uplink (TCPULSE_HOST_FLOWS) the host-network pod its socket's cgroup names: 0 until its first
+// packet sent names it, TCPULSE_HOST_FLOWS if it is nobody's.
+inline uint32_t flow_owner(uint32_t key_ifindex, const tcpulse_flow_stats& flow) {
+  return key_ifindex == TCPULSE_HOST_FLOWS ? flow.pod_key : key_ifindex;
+}
+
 // Keeps an expired flow's packets and bytes with its pod, before the flow is removed.
 void fold_expired_flow(tcpulse_pod_account& account, const tcpulse_flow_stats& flow);
 

@@ -44,6 +44,7 @@ PodRecord PodRecord::from_abi(const tcpulse_pod_info& info) {
   rec.network = read_name(info.network);
   rec.netns_ino = info.netns_ino;
   rec.added_unix_ns = info.added_unix_ns;
+  rec.host_network = (info.flags & TCPULSE_POD_F_HOST_NETWORK) != 0;
   for (int i = 0; i < TCPULSE_POD_MAX_IPS; i++) {
     char text[INET6_ADDRSTRLEN] = {};
     int af = info.ip_family[i] == TCPULSE_AF_INET ? AF_INET
@@ -63,6 +64,7 @@ tcpulse_pod_info PodRecord::to_abi() const {
   write_field(info.network, network);
   info.netns_ino = netns_ino;
   info.added_unix_ns = added_unix_ns;
+  info.flags = host_network ? TCPULSE_POD_F_HOST_NETWORK : 0;
   int slot = 0;
   for (const auto& ip : ips) {
     if (slot == TCPULSE_POD_MAX_IPS) break;

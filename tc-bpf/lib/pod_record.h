@@ -23,6 +23,9 @@ struct PodRecord {
   uint64_t netns_ino = 0;
   uint64_t added_unix_ns = 0;
   std::vector<std::string> ips;  // textual, IPv4 and IPv6; at most TCPULSE_POD_MAX_IPS kept
+  // A host-network pod the agent found by its cgroups (TCPULSE_POD_F_HOST_NETWORK): no veth, no
+  // CNI call; container_id is its sandbox's, ifname and network are empty.
+  bool host_network = false;
 
   // Names come back as valid UTF-8 (whatever an older writer left); the container id and ifname
   // byte for byte, since DEL and CHECK find an attachment by them.

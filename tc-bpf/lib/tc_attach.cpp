@@ -73,22 +73,29 @@ Result<bool> attach_tcx(int prog_fd, int ifindex, TcHook hook,
   if (existing && existing.value() && existing.value()->ifindex == static_cast<uint32_t>(ifindex))
     return true;  // a repeated ADD: already attached here
 
+  auto link = create_tcx_link(prog_fd, ifindex, hook, position);
+  if (!link) return link.error();
+  if (!link.value()) return false;
+  // Replacing a stale pin (a defunct link of an old sandbox with the same id) releases it.
+  if (auto r = pin_replace(link.value()->get(), link_pin); !r) return r.error();
+  return true;
+}
+
+}  // namespace
+
+Result<std::optional<UniqueFd>> create_tcx_link(int prog_fd, int ifindex, TcHook hook,
+                                                TcxPosition position) {
   // No flag (and no relative program) appends: last in line.
   LIBBPF_OPTS(bpf_link_create_opts, opts,
               .flags = position == TcxPosition::First ? kBpfFBefore : 0U);
   int attach_type = hook == TcHook::Ingress ? kBpfTcxIngress : kBpfTcxEgress;
   int fd = bpf_link_create(prog_fd, ifindex, static_cast<bpf_attach_type>(attach_type), &opts);
   if (fd < 0) {
-    if (fd == -EINVAL || fd == -EOPNOTSUPP || fd == -kEnotsupp) return false;
+    if (fd == -EINVAL || fd == -EOPNOTSUPP || fd == -kEnotsupp) return std::optional<UniqueFd>();
     return libbpf_error(fd, "create tcx link");
   }
-  UniqueFd link(fd);
-  // Replacing a stale pin (a defunct link of an old sandbox with the same id) releases it.
-  if (auto r = pin_replace(link.get(), link_pin); !r) return r.error();
-  return true;
+  return std::optional<UniqueFd>(UniqueFd(fd));
 }
-
-}  // namespace
 
 std::optional<AttachMode> parse_attach_mode(std::string_view text) {
   if (text == "auto") return AttachMode::Auto;

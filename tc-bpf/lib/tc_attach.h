@@ -13,6 +13,7 @@
 
 #include "tc-bpf/lib/result.h"
 #include "tc-bpf/lib/tc_hook.h"
+#include "tc-bpf/lib/unique_fd.h"
 
 namespace tcpulse {
 
@@ -37,6 +38,11 @@ Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
                                   const std::filesystem::path& link_pin, AttachMode mode,
                                   TcxPosition position = TcxPosition::First,
                                   uint32_t clsact_handle = kDefaultClsactHandle);
+
+// A tcx link running prog_fd at hook of ifindex, held by its descriptor only: the program leaves
+// the hook when it is closed (or its process dies). nullopt if this kernel has no tcx.
+Result<std::optional<UniqueFd>> create_tcx_link(int prog_fd, int ifindex, TcHook hook,
+                                                TcxPosition position = TcxPosition::First);
 
 // The programs attached by tcx at hook of ifindex, in the order they run.
 Result<std::vector<uint32_t>> tcx_programs(int ifindex, TcHook hook);
