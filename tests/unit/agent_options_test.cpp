@@ -1,6 +1,8 @@
 // tcpulse-agent flags: good ones parse, bad ones are refused with a message before anything runs.
 #include "agent/agent_options.h"
 
+#include "agent/sandbox_metadata.h"
+
 #include <gtest/gtest.h>
 
 namespace tcpulse::agent {
@@ -94,6 +96,37 @@ TEST(AgentOptions, TheCollectorsRecordsAndPeerFlags) {
   EXPECT_EQ(o.peer_top_k, 5u);
   EXPECT_EQ(o.peer_series_max, 50u);
   EXPECT_EQ(std::get<AgentOptions>(parse({"--interval", "7"})).interval_ms, 7000u);
+}
+
+TEST(AgentOptions, TheUplinkFlags) {
+  auto off = std::get<AgentOptions>(parse({}));
+  EXPECT_TRUE(off.uplinks.empty());  // host-network pods are opt-in
+  EXPECT_EQ(off.uplink_ingress, "tcx");
+  EXPECT_TRUE(off.cgroup_root.empty());
+  EXPECT_EQ(off.runtime_state_dirs, kDefaultRuntimeStateDirs);
+
+  auto o = std::get<AgentOptions>(parse({"--uplink", "eth0,bond0.100", "--uplink-ingress=xdp",
+                                         "--cgroup-root", "/sys/fs/cgroup", "--runtime-state-dir",
+                                         "/run/a", "--runtime-state-dir=/run/b"}));
+  EXPECT_EQ(o.uplinks, (std::vector<std::string>{"eth0", "bond0.100"}));
+  EXPECT_EQ(o.uplink_ingress, "xdp");
+  EXPECT_EQ(o.cgroup_root, "/sys/fs/cgroup");
+  EXPECT_EQ(o.runtime_state_dirs, (std::vector<std::filesystem::path>{"/run/a", "/run/b"}));
+
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--uplink"},
+                                       {"--uplink", ""},
+                                       {"--uplink", "eth0,"},
+                                       {"--uplink", "a-name-that-is-too-long"},
+                                       {"--uplink", "../x"},
+                                       {"--uplink", "eth 0"},
+                                       {"--uplink-ingress", "skb"},
+                                       {"--cgroup-root", "sys/fs/cgroup"},
+                                       {"--runtime-state-dir", ""}}) {
+    auto r = parse(bad);
+    ASSERT_TRUE(std::holds_alternative<UsageError>(r)) << bad[0] << " " << (bad.size() > 1 ? bad[1] : "");
+    EXPECT_NE(std::get<UsageError>(r).message.find(bad[0]), std::string::npos)
+        << std::get<UsageError>(r).message;
+  }
 }
 
 }  // namespace

@@ -151,5 +151,19 @@ TEST(PodLedger, ABaseAboveTheCopiesNeverWrapsACounter) {
   EXPECT_EQ(egress(account, owned, {}), std::make_pair(uint64_t{0}, uint64_t{0}));
 }
 
+TEST(PodLedger, AHostSocketsFlowCountsUnderThePodItsCgroupNames) {
+  tcpulse_flow_stats flow{};
+  EXPECT_EQ(flow_owner(7, flow), 7u);  // a veth pod's: its ifindex
+  flow.pod_key = TCPULSE_HOST_FLOWS + 3;
+  EXPECT_EQ(flow_owner(7, flow), 7u);  // pod_key means nothing on a veth's flow
+  EXPECT_EQ(flow_owner(TCPULSE_HOST_FLOWS, flow), TCPULSE_HOST_FLOWS + 3);
+  EXPECT_TRUE(tcpulse_is_host_pod_key(flow_owner(TCPULSE_HOST_FLOWS, flow)));
+  flow.pod_key = 0;  // not named yet: no pod
+  EXPECT_FALSE(tcpulse_is_host_pod_key(flow_owner(TCPULSE_HOST_FLOWS, flow)));
+  flow.pod_key = TCPULSE_HOST_FLOWS;  // nobody's
+  EXPECT_FALSE(tcpulse_is_host_pod_key(flow_owner(TCPULSE_HOST_FLOWS, flow)));
+  EXPECT_FALSE(tcpulse_is_host_pod_key(0x7fffffff));  // the largest ifindex
+}
+
 }  // namespace
 }  // namespace tcpulse
