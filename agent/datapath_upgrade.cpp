@@ -11,6 +11,7 @@
 #include "tc-bpf/lib/net_link.h"
 #include "tc-bpf/lib/pod_attachment.h"
 #include "tc-bpf/lib/tc_attach.h"
+#include "tc-bpf/lib/xdp_attach.h"
 #include "tcpulse/abi.h"
 
 namespace tcpulse {
@@ -83,6 +84,9 @@ void move_pods(const PinLayout& old, PodAttachments& current, UpgradeReport& rep
     if (!veth_exists(ifindex)) continue;
     auto known = current.find(record.container_id, record.ifname);
     if (known && known.value()) continue;
+    // An older datapath's XDP program (attachMode xdp) would count the pod twice beside the new
+    // tc programs: it leaves with the older datapath.
+    detach_our_xdp_programs(ifindex);
     if (auto mode = current.attach(ifindex, record, AttachMode::Auto); mode) report.moved_pods++;
     else report.problems.push_back("move " + record.pod_name + ": " + mode.error().describe());
   }

@@ -10,7 +10,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <xdp/libxdp.h>
 
 #include "agent/agent_log.h"
 #include "agent/agent_options.h"
@@ -32,6 +31,7 @@
 #include "tc-bpf/lib/datapath_loader.h"
 #include "agent/datapath_maps.h"
 #include "tc-bpf/lib/libbpf_log.h"
+#include "tc-bpf/lib/xdp_attach.h"
 #include "agent/reconciler.h"
 
 namespace {
@@ -330,15 +330,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<UplinkHooks>> uplinks;
   std::optional<HostPods> host_pods;
   if (!opts.uplinks.empty()) {
-    libxdp_set_print([](enum libxdp_print_level level, const char* format, va_list args) {
-      if (level != LIBXDP_WARN) return 0;
-      char line[512];
-      vsnprintf(line, sizeof(line), format, args);
-      std::string text(line);
-      while (!text.empty() && text.back() == '\n') text.pop_back();
-      log_warn("libxdp: " + text);
-      return 0;
-    });
+    set_libxdp_log([](const std::string& line) { log_warn("libxdp: " + line); });
     UplinkIngress receive = *parse_uplink_ingress(opts.uplink_ingress);
     for (const auto& name : opts.uplinks) {
       auto hooks = UplinkHooks::attach(*datapath.value(), name, receive);

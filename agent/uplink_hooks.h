@@ -55,11 +55,6 @@ class UplinkHooks {
   UniqueFd egress_link_, ingress_link_;
   std::unique_ptr<UnloadedProgram> xdp_object_;  // the object libxdp loaded our program from
   xdp_program* xdp_ = nullptr;
-  int xdp_mode_ = 0;  // enum xdp_attach_mode it was attached in
 };
-
-// Removes XDP programs of ours from an interface (a previous agent's, killed before it could);
-// another's stay. Returns how many.
-int detach_our_xdp_programs(int ifindex);
 
 }  // namespace tcpulse::agent

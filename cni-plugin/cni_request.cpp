@@ -56,7 +56,7 @@ std::optional<CniError> parse_plugin_config(const json& config, PluginConfig& ou
   }
   if (auto it = config.find("attachMode"); it != config.end()) {
     auto mode = it->is_string() ? parse_attach_mode(it->get<std::string>()) : std::nullopt;
-    if (!mode) return bad("attachMode", "one of auto, tcx, tc");
+    if (!mode) return bad("attachMode", "one of auto, tcx, tc, xdp");
     out.attach_mode = *mode;
   }
   return std::nullopt;

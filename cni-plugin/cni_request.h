@@ -26,7 +26,7 @@ struct PluginConfig {
   std::string log_file;           // "logFile": also append log lines here
   std::string log_level = "info"; // "logLevel": debug | info | warn | error
   bool fail_closed = false;       // "failClosed": make attach failures fail the ADD
-  AttachMode attach_mode = AttachMode::Auto;  // "attachMode": auto | tcx | tc
+  AttachMode attach_mode = AttachMode::Auto;  // "attachMode": auto | tcx | tc | xdp
 };
 
 struct CniRequest {

@@ -7,6 +7,7 @@
 
 #include "tc-bpf/lib/bpffs.h"
 #include "tc-bpf/lib/pod_ledger.h"
+#include "tc-bpf/lib/xdp_attach.h"
 
 namespace tcpulse {
 
@@ -71,8 +72,9 @@ Result<PodAttachments> PodAttachments::open(const PinLayout& layout) {
   if (!egress) return egress.error();
   auto maps = PodMaps::open(layout);
   if (!maps) return maps.error();
+  auto xdp = open_pinned(layout.xdp_prog());
   return PodAttachments(layout, std::move(maps).value(), std::move(ingress).value(),
-                        std::move(egress).value());
+                        std::move(egress).value(), xdp ? std::move(xdp).value() : UniqueFd());
 }
 
 Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& record,
@@ -111,21 +113,30 @@ Result<AttachMode> PodAttachments::attach(int host_ifindex, const PodRecord& rec
   // attaching the two hooks from two threads gains nothing (measured; docs/performance.md).
   AttachMode used = mode;
   for (TcHook hook : kTcHooks) {
-    int prog = hook == TcHook::Ingress ? ingress_.get() : egress_.get();
-    auto r = attach_program(prog, host_ifindex, hook,
-                            layout_.link(record.container_id, record.ifname, hook), mode,
-                            TcxPosition::First, layout_.clsact_handle());
+    Result<AttachMode> r = mode;
+    if (mode == AttachMode::Xdp && hook == TcHook::Ingress) {
+      if (auto x = xdp_.valid() ? attach_xdp(xdp_.get(), host_ifindex)
+                                : Result<void>(Error(ENOENT, "the agent pinned no XDP program"));
+          !x)
+        r = x.error();
+    } else {
+      int prog = hook == TcHook::Ingress ? ingress_.get() : egress_.get();
+      r = attach_program(prog, host_ifindex, hook,
+                         layout_.link(record.container_id, record.ifname, hook), mode,
+                         TcxPosition::First, layout_.clsact_handle());
+      if (r && mode != AttachMode::Xdp) used = r.value();
+    }
     if (!r) {
       // Never leave a half-attached pod: undo whatever this call did.
       for (TcHook h : kTcHooks) {
         (void)unpin(layout_.link(record.container_id, record.ifname, h));
         if (mode != AttachMode::Tcx) (void)detach_clsact(host_ifindex, h, layout_.clsact_handle());
       }
+      if (mode == AttachMode::Xdp) detach_our_xdp_programs(host_ifindex);
       (void)maps_.pods.erase(key);
       (void)maps_.accounts.erase(key);
       return r.error();
     }
-    used = r.value();
   }
   return used;
 }
@@ -162,6 +173,8 @@ Result<int> PodAttachments::verify(const std::string& container_id,
            is_tcpulse_prog(link.value()->prog_id);
     else if (auto cls = clsact_program(ifindex, hook, layout_.clsact_handle()); cls && cls.value())
       ok = true;
+    else if (hook == TcHook::Ingress && our_xdp_program(ifindex))
+      ok = true;  // attachMode xdp
     if (!ok)
       return Error(ENOENT, "tcpulse " + std::string(hook_name(hook)) +
                                " program is not attached to host ifindex " +
@@ -223,6 +236,8 @@ Result<bool> detach_pod(const PinLayout& layout, const std::string& container_id
   // Attached without link pins means clsact (old kernels): remove our filters from the veth.
   if (!removed)
     for (TcHook hook : kTcHooks) (void)detach_clsact(*recorded, hook, layout.clsact_handle());
+  // attachMode xdp: the pod's XDP program is the interface's, not a pinned link's.
+  detach_our_xdp_programs(*recorded);
   if (auto r = maps->pods.erase(key); !r) return r.error();
   if (auto r = maps->accounts.erase(key); !r) return r.error();
   if (auto r = maps->pod_stats.erase(key); !r) return r.error();

@@ -21,7 +21,9 @@ class PodAttachments {
   static Result<PodAttachments> open(const PinLayout& layout);
 
   // Attaches both programs to host_ifindex and writes the pod record, resetting the per-pod
-  // counters of a previous owner of that ifindex. Idempotent for the same attachment.
+  // counters of a previous owner of that ifindex. Idempotent for the same attachment. With
+  // AttachMode::Xdp what the pod sends goes through the pinned XDP program (native, through
+  // libxdp; never in place of another's XDP program) and the other direction on tc.
   Result<AttachMode> attach(int host_ifindex, const PodRecord& record, AttachMode mode);
 
   // Verifies that the attachment (container id + ifname) is recorded and both programs run on
@@ -34,14 +36,15 @@ class PodAttachments {
   PodMaps& maps() { return maps_; }
 
  private:
-  PodAttachments(PinLayout layout, PodMaps maps, UniqueFd ingress, UniqueFd egress)
+  PodAttachments(PinLayout layout, PodMaps maps, UniqueFd ingress, UniqueFd egress, UniqueFd xdp)
       : layout_(std::move(layout)), maps_(std::move(maps)), ingress_(std::move(ingress)),
-        egress_(std::move(egress)) {}
+        egress_(std::move(egress)), xdp_(std::move(xdp)) {}
 
   PinLayout layout_;
   PodMaps maps_;
   UniqueFd ingress_;
   UniqueFd egress_;
+  UniqueFd xdp_;  // invalid when the agent pinned none (an older agent)
 };
 
 // Renames the attachment's link pins from the names releases up to 0.9 gave them (shared by

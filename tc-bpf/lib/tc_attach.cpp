@@ -101,6 +101,7 @@ std::optional<AttachMode> parse_attach_mode(std::string_view text) {
   if (text == "auto") return AttachMode::Auto;
   if (text == "tcx") return AttachMode::Tcx;
   if (text == "tc" || text == "clsact") return AttachMode::Clsact;
+  if (text == "xdp") return AttachMode::Xdp;
   return std::nullopt;
 }
 
@@ -109,6 +110,7 @@ std::string_view attach_mode_name(AttachMode mode) {
     case AttachMode::Auto: return "auto";
     case AttachMode::Tcx: return "tcx";
     case AttachMode::Clsact: return "tc";
+    case AttachMode::Xdp: return "xdp";
   }
   return "?";
 }
@@ -116,6 +118,7 @@ std::string_view attach_mode_name(AttachMode mode) {
 Result<AttachMode> attach_program(int prog_fd, int ifindex, TcHook hook,
                                   const std::filesystem::path& link_pin, AttachMode mode,
                                   TcxPosition position, uint32_t clsact_handle) {
+  if (mode == AttachMode::Xdp) mode = AttachMode::Auto;  // a tc hook of an XDP pod
   if (mode != AttachMode::Clsact) {
     auto tcx = attach_tcx(prog_fd, ifindex, hook, link_pin, position);
     if (!tcx) return tcx.error();

@@ -17,12 +17,15 @@
 
 namespace tcpulse {
 
-enum class AttachMode { Auto, Tcx, Clsact };
+// How a pod's programs are attached. Xdp: what the pod sends through an XDP program on its host
+// veth (xdp_attach.h), what it receives on tcx (or clsact) as in Auto; attach_program itself
+// attaches tc programs only.
+enum class AttachMode { Auto, Tcx, Clsact, Xdp };
 
 // The cls_bpf handle of the default pin base ("tc"): the one releases up to 0.9 used for all.
 inline constexpr uint32_t kDefaultClsactHandle = 0x7463;
 
-// Parses "auto" | "tcx" | "tc"; nullopt for anything else.
+// Parses "auto" | "tcx" | "tc" | "xdp"; nullopt for anything else.
 std::optional<AttachMode> parse_attach_mode(std::string_view text);
 std::string_view attach_mode_name(AttachMode mode);
 

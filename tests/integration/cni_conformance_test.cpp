@@ -182,7 +182,7 @@ TEST_F(CniConformance, BadInputsGetTheirCodeAndChangeNothing) {
       {"prevResult.interfaces an object", "ADD", conf("1.0.0", {{"prevResult", {{"interfaces", json::object()}}}}), env, 1, 7},
       {"failClosed a string", "ADD", conf("1.0.0", {{"failClosed", "no"}}), env, 1, 7},
       {"pinDir relative", "ADD", conf("1.0.0", {{"pinDir", "x"}}), env, 1, 7},
-      {"attachMode unknown", "ADD", conf("1.0.0", {{"attachMode", "xdp"}}), env, 1, 7},
+      {"attachMode unknown", "ADD", conf("1.0.0", {{"attachMode", "ebpf"}}), env, 1, 7},
       {"GC list not a list", "GC", conf("1.1.0", {{"cni.dev/valid-attachments", "all"}}), env, 1, 7},
       {"GC attachment without containerID", "GC", conf("1.1.0", {{"cni.dev/valid-attachments", {{{"ifname", "eth0"}}}}}), env, 1, 7},
       {"bogus netns path, fail open", "ADD", conf("1.0.0"), with({{"CNI_NETNS", "/run/netns/does-not-exist"}}), 0, 0},

@@ -25,6 +25,7 @@
 #include "tc-bpf/lib/pod_attachment.h"
 #include "tc-bpf/lib/unique_fd.h"
 #include "tc-bpf/lib/tc_attach.h"
+#include "tc-bpf/lib/xdp_attach.h"
 #include "tests/support/agent_process.h"
 #include "tests/support/command.h"
 #include "tests/support/datapath_under_test.h"
@@ -257,6 +258,62 @@ TEST_F(PodTraffic, ClsactFallbackCountsAndDetaches) {
               "", node.chain_env());
   EXPECT_EQ(filters("ingress").find("tcpulse_ingress"), std::string::npos) << filters("ingress");
   EXPECT_EQ(filters("egress").find("tcpulse_egress"), std::string::npos);
+  EXPECT_EQ(json::parse(agent.get("/pods")).size(), 1u);
+}
+
+// attachMode xdp: what the pod sends through the pinned XDP program on its host veth (through
+// libxdp, native mode), what it receives on tcx. Both directions count once, CHECK sees the XDP
+// program, and DEL takes it off the veth.
+TEST_F(PodTraffic, AttachModeXdpCountsBothWaysOnceAndDelRemovesIt) {
+  AgentProcess agent(unique_pin_dir());
+  agent.wait_ready();
+  TestNode node(unique_pin_dir(), R"({"attachMode": "xdp"})");
+  const TestPod a = node.add_pod("a");
+  const TestPod b = node.add_pod("b");
+  auto veth = find_host_veth(a.netns_path, "eth0");
+  ASSERT_TRUE(veth && veth->host);
+  int ifindex = veth->host->ifindex;
+  auto xdp = our_xdp_program(ifindex);
+  ASSERT_TRUE(xdp) << "no tcpulse XDP program on the host veth";
+  EXPECT_EQ(prog_name_of(*xdp), "tcpulse_xdp_pod");
+  // No tcx link on the pod's tc ingress: XDP takes that direction.
+  EXPECT_FALSE(read_pinned_link(PinLayout(unique_pin_dir()).link(a.container_id, "eth0", TcHook::Ingress)).value());
+  EXPECT_TRUE(read_pinned_link(PinLayout(unique_pin_dir()).link(a.container_id, "eth0", TcHook::Egress)).value());
+  node.check_pod("a");
+
+  constexpr uint64_t kBytes = 1'000'000;
+  auto out = tcp_transfer(b.netns_path, b.ip, 7074, a.netns_path, kBytes);  // a sends (XDP)
+  ASSERT_EQ(out.received, kBytes);
+  auto in = tcp_transfer(a.netns_path, a.ip, 7075, b.netns_path, kBytes);  // a receives (tcx)
+  ASSERT_EQ(in.received, kBytes);
+  auto sent = find_flow(agent, "a", out.client_port);
+  ASSERT_TRUE(sent) << agent.get("/flows");
+  expect_payload((*sent)["egress"], kBytes);
+  EXPECT_EQ((*sent)["role"], "client");
+  EXPECT_GT((*sent)["handshake_rtt_ns"].get<double>(), 0);
+  std::optional<json> received;
+  for (const auto& f : json(json::parse(agent.get("/flows"))["flows"]))
+    if (f["pod"] == "a" && f["local_port"] == 7075) received = f;
+  ASSERT_TRUE(received) << agent.get("/flows");
+  expect_payload((*received)["ingress"], kBytes);
+  // The receiver's side of the same transfer, seen by b's tc programs, agrees with a's XDP one:
+  // nothing counted twice, nothing missed.
+  auto sent_b = find_flow(agent, "b", 7074);
+  if (!sent_b)
+    for (const auto& f : json(json::parse(agent.get("/flows"))["flows"]))
+      if (f["pod"] == "b" && f["remote_port"] == out.client_port) sent_b = f;
+  ASSERT_TRUE(sent_b) << agent.get("/flows");
+  EXPECT_EQ((*sent)["egress"]["packets"], (*sent_b)["ingress"]["packets"]);
+
+  // DEL (tcpulse's alone, so that the veth stays to be looked at) takes the XDP program off.
+  std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
+  auto conf = json::parse(std::ifstream(node.conflist()));
+  conf["plugins"].erase(0);
+  std::filesystem::path only_tcpulse = node.conflist().parent_path() / "tcpulse-only.conflist";
+  std::ofstream(only_tcpulse) << conf.dump();
+  run_checked({chain, "DEL", only_tcpulse.string(), a.container_id, a.netns_path, "eth0", "IgnoreUnknown=1"},
+              "", node.chain_env());
+  EXPECT_FALSE(our_xdp_program(ifindex)) << "DEL left the XDP program on the veth";
   EXPECT_EQ(json::parse(agent.get("/pods")).size(), 1u);
 }
 

@@ -116,7 +116,7 @@ TEST(CniRequest, MalformedInputGetsTheRightCode) {
       {"pinDir relative", add_env(), config("1.0.0", R"(,"pinDir":"bpf/x")"), kInvalidConfig},
       {"stateDir not a string", add_env(), config("1.0.0", R"(,"stateDir":7)"), kInvalidConfig},
       {"logLevel unknown", add_env(), config("1.0.0", R"(,"logLevel":"loud")"), kInvalidConfig},
-      {"attachMode unknown", add_env(), config("1.0.0", R"(,"attachMode":"xdp")"), kInvalidConfig},
+      {"attachMode unknown", add_env(), config("1.0.0", R"(,"attachMode":"ebpf")"), kInvalidConfig},
       {"GC on 1.0.0", add_env("GC"), config("1.0.0"), kIncompatibleVersion},
       {"STATUS on 0.4.0", add_env("STATUS"), config("0.4.0"), kIncompatibleVersion},
   };
