@@ -53,6 +53,13 @@ for lib in "${libs[@]}"; do
 	mkdir -p "$stage/rootfs$(dirname "$lib")"
 	cp -L "$lib" "$stage/rootfs$lib"
 done
+# libxdp loads its multi-program dispatcher from this object when XDP is asked for (the uplinks'
+# receive side, attachMode xdp): without it, XDP could never share an interface.
+dispatcher=$(dpkg -L libxdp1 2>/dev/null | grep '/bpf/xdp-dispatcher.o$' || true)
+if [[ -n $dispatcher ]]; then
+	mkdir -p "$stage/rootfs$(dirname "$dispatcher")"
+	cp "$dispatcher" "$stage/rootfs$dispatcher"
+fi
 version=$(sed -n 's/^project(tcpulse VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 echo "build-image: podman build $tag (version $version, ${#libs[@]} shared libraries)" >&2
 podman "${podman_args[@]}" build --quiet --network none --build-arg "VERSION=$version" \

@@ -121,11 +121,44 @@ func typedValue(v string) interface{} {
 
 // splitUnescaped splits on sep outside braces and not preceded by a backslash.
 func splitUnescaped(s string, sep byte) []string {
+	return splitOutside(s, sep, false)
+}
+
+// splitJSONAssignments splits --set-json's key=JSON pairs on commas outside their JSON values
+// (objects, arrays and strings), as Helm does.
+func splitJSONAssignments(s string) []string {
+	return splitOutside(s, ',', true)
+}
+
+func splitOutside(s string, sep byte, jsonValues bool) []string {
 	var parts []string
 	var cur strings.Builder
 	depth := 0
+	inString := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if jsonValues {
+			// JSON keeps its escapes; only where a value ends matters here.
+			switch {
+			case inString && c == '\\' && i+1 < len(s):
+				cur.WriteByte(c)
+				cur.WriteByte(s[i+1])
+				i++
+				continue
+			case c == '"':
+				inString = !inString
+			case !inString && (c == '{' || c == '['):
+				depth++
+			case !inString && (c == '}' || c == ']'):
+				depth--
+			case !inString && c == sep && depth == 0:
+				parts = append(parts, cur.String())
+				cur.Reset()
+				continue
+			}
+			cur.WriteByte(c)
+			continue
+		}
 		switch {
 		case c == '\\' && i+1 < len(s):
 			cur.WriteByte(s[i+1])
@@ -165,7 +198,11 @@ func setPath(values map[string]interface{}, key string, value interface{}) {
 }
 
 func applySet(values map[string]interface{}, expr string, kind string) {
-	for _, assignment := range splitUnescaped(expr, ',') {
+	assignments := splitUnescaped(expr, ',')
+	if kind == "set-json" {
+		assignments = splitJSONAssignments(expr)
+	}
+	for _, assignment := range assignments {
 		kv := strings.SplitN(assignment, "=", 2)
 		if len(kv) != 2 || kv[0] == "" {
 			fail("--%s %q: expected key=value", kind, assignment)

@@ -171,7 +171,8 @@ TEST(Chart, TheAgentHasEveryHostPathAndOnlyTheCapabilitiesItNeeds) {
 TEST(Chart, EveryFlagIsOneTheBinariesAccept) {
   REQUIRE_RENDERER();
   auto chart = rendered({"--set", "agent.peerMetrics=true", "--set", "agent.connectionLog=connections.log",
-                         "--set", "agent.cleanupOnExit=true", "--set", "cni.network=k8s-pod-network"});
+                         "--set", "agent.cleanupOnExit=true", "--set", "cni.network=k8s-pod-network",
+                         "--set-json", R"(agent.hostNetworkPods.uplinks=["eth0"])"});
   std::string agent_help = run_command({agent_binary().string(), "--help"}).err +
                            run_command({agent_binary().string(), "--help"}).out;
   std::string installer_help = run_command({installer_binary().string(), "--help"}).out;
@@ -219,6 +220,38 @@ TEST(Chart, ValuesChangeWhatTheyShould) {
   EXPECT_EQ(spec["hostPID"], true);
   EXPECT_EQ(chart.count("Service"), 0u);
   EXPECT_EQ(chart.count("PrometheusRule"), 0u);
+}
+
+TEST(Chart, HostNetworkPodsAreOffUntilUplinksAreNamedAndThenMountWhatTheAgentReads) {
+  REQUIRE_RENDERER();
+  const json& off = container(pod_spec_of(rendered()), "containers", "agent");
+  EXPECT_FALSE(has_arg(off, "--uplink"));
+  EXPECT_EQ(mount_at(off, "/host/sys/fs/cgroup"), nullptr);
+
+  auto chart = rendered({"--set-json", R"(agent.hostNetworkPods.uplinks=["eth0","bond0"])", "--set",
+                         "agent.hostNetworkPods.uplinkIngress=xdp"});
+  const json& spec = pod_spec_of(chart);
+  const json& agent = container(spec, "containers", "agent");
+  EXPECT_EQ(flag_value(agent, "--uplink"), "eth0,bond0");
+  EXPECT_EQ(flag_value(agent, "--uplink-ingress"), "xdp");
+  EXPECT_EQ(spec["hostNetwork"], true) << "the uplinks are the node's interfaces";
+  // Every path the agent is told is a read-only mount of that host path.
+  std::string root = flag_value(agent, "--cgroup-root");
+  ASSERT_TRUE(mount_at(agent, root)) << root;
+  EXPECT_EQ(host_path_of(spec, (*mount_at(agent, root))["name"]), "/sys/fs/cgroup");
+  EXPECT_TRUE(mount_at(agent, root)->value("readOnly", false));
+  std::vector<std::string> dirs;
+  const json& args = args_of(agent);
+  for (size_t i = 0; i + 1 < args.size(); i++)
+    if (args[i] == "--runtime-state-dir") dirs.push_back(args[i + 1]);
+  ASSERT_EQ(dirs.size(), 2u);
+  for (const auto& d : dirs) {
+    ASSERT_TRUE(mount_at(agent, d)) << d;
+    EXPECT_EQ("/host" + host_path_of(spec, (*mount_at(agent, d))["name"]), d);
+    EXPECT_TRUE(mount_at(agent, d)->value("readOnly", false));
+  }
+  EXPECT_NE(render_chart({"--set-json", R"(agent.hostNetworkPods.uplinks=["eth/0"])"}).exit_code, 0);
+  EXPECT_NE(render_chart({"--set", "agent.hostNetworkPods.uplinkIngress=skb"}).exit_code, 0);
 }
 
 TEST(Chart, MonitorsSelectTheAgentsAndTheDashboardIsTheFile) {
