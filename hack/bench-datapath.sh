@@ -15,8 +15,14 @@
 # all rounds and over the quiet ones (steal at most BENCH_QUIET_STEAL %, default 2).
 #
 #   sudo ./hack/bench-datapath.sh [ROUNDS (default 5)] [SECONDS per round (default 5)]
+#   sudo ./hack/bench-datapath.sh --xdp [ROUNDS] [SECONDS]   the XDP pod hook and the uplink's
+#                                    receive side against tcx (hack/lib/bench-datapath-xdp.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ ${1:-} == --xdp ]]; then
+	shift
+	exec ./hack/lib/bench-datapath-xdp.sh "$@"
+fi
 [[ $EUID -eq 0 ]] || { echo "bench-datapath.sh: run as root" >&2; exit 1; }
 rounds=${1:-5} seconds=${2:-5}
 quiet_steal=${BENCH_QUIET_STEAL:-2} # % of CPU time; see medians_row
