@@ -61,7 +61,11 @@ void Collector::write(const ConnectionEvent& event) {
   if (!log_) return;
   const FlowKey& k = event.connection.id.key;
   log_->write(connection_record_line(event, clock_,
-                                     current_pod_ ? current_pod_ : pod_of(event.connection.pod_key),
+                                     // A connection restored from a checkpoint and not seen since
+                                     // has no pod_key: a veth pod's is its key's ifindex.
+                                     current_pod_ ? current_pod_
+                                                  : pod_of(event.connection.pod_key ? event.connection.pod_key
+                                                                                    : k.ifindex),
                                      peer_of(k.family, k.remote_addr)));
   records_[event.event]++;
 }

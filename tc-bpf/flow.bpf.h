@@ -109,14 +109,16 @@ static __always_inline void count_tcp_packet(struct tcpulse_flow_stats *flow,
 	track_tcp(pkt, flow, pod, dir, segs, payload, ts_moved);
 }
 
-/* A pod's packet, parsed (ret: enum parse_result): in its flow or its pod's slot. segs: the wire
- * segments it stands for. */
-static __always_inline void count_pod_packet(struct packet *pkt, int ret, __u32 ifindex, int dir,
-					     __u32 segs)
+/* A pod's packet, parsed (ret: enum parse_result): in its flow or its pod's slot. ctx is the skb
+ * (a GSO skb leaves as gso_segs wire segments, each with its own headers) or, when xdp is set (a
+ * constant), the XDP frame: one wire segment. Read from ctx only past the early returns, so that
+ * the tc programs' code is what it was before XDP joined (docs/performance.md). */
+static __always_inline void count_pod_packet(void *ctx, struct packet *pkt, int ret, int dir,
+					     int xdp)
 {
 	struct tcpulse_flow_stats *flow;
 	struct pod_ref pod = {};
-	__u32 payload;
+	__u32 segs, payload;
 	__u64 bytes;
 
 	if (unlikely(ret == PARSE_MALFORMED)) {
@@ -126,9 +128,17 @@ static __always_inline void count_pod_packet(struct packet *pkt, int ret, __u32 
 	if (unlikely(ret == PARSE_OTHER))
 		return;
 
+	if (xdp) {
+		segs = 1;
+		pod.ifindex = ((struct xdp_md *)ctx)->ingress_ifindex;
+	} else {
+		struct __sk_buff *skb = ctx;
+
+		segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
+		pod.ifindex = skb->ifindex;
+	}
 	payload = pkt->l3_len - pkt->headers_len;
 	bytes = payload + (__u64)segs * pkt->headers_len;
-	pod.ifindex = ifindex;
 
 	if (likely(ret == PARSE_TCP)) {
 		if (unlikely(pkt->opts.bad))
@@ -149,18 +159,16 @@ static __always_inline void handle_packet(struct __sk_buff *skb, int dir)
 	struct packet pkt = {};
 	int ret = parse_packet(skb, &pkt);
 
-	/* A GSO skb leaves as gso_segs wire segments, each with its own headers. */
-	count_pod_packet(&pkt, ret, skb->ifindex, dir, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	count_pod_packet(skb, &pkt, ret, dir, 0);
 }
 
-/* The same from an XDP program on the pod's host veth (attachMode xdp): what the pod sends, one
- * wire segment per frame. */
+/* The same from an XDP program on the pod's host veth (attachMode xdp): what the pod sends. */
 static __always_inline void handle_pod_frame(struct xdp_md *xdp, int dir)
 {
 	struct packet pkt = {};
 	int ret = parse_xdp(xdp, &pkt);
 
-	count_pod_packet(&pkt, ret, xdp->ingress_ifindex, dir, 1);
+	count_pod_packet(xdp, &pkt, ret, dir, 1);
 }
 
 #endif /* TCPULSE_FLOW_BPF_H */

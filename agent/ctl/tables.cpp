@@ -57,7 +57,9 @@ std::string pods_table(const json& pods) {
     const json& eg = p.value("egress", json::object());
     const json& in = p.value("ingress", json::object());
     uint64_t opened = p.contains("connections_opened") ? num(p["connections_opened"], "client") + num(p["connections_opened"], "server") : 0;
-    rows.push_back({p.value("namespace", ""), p.value("pod", ""), std::to_string(p.value("host_ifindex", 0)),
+    // A host-network pod has no veth: its traffic is its sockets' on the node's uplinks.
+    std::string ifindex = p.value("host_network", false) ? "host" : std::to_string(p.value("host_ifindex", 0));
+    rows.push_back({p.value("namespace", ""), p.value("pod", ""), ifindex,
                     bytes_text(num(eg, "bytes")), bytes_text(num(in, "bytes")),
                     std::to_string(p.value("active_connections", uint64_t{0})), std::to_string(opened),
                     ratio_text(num(eg, "retransmitted_segments"), num(eg, "packets")),

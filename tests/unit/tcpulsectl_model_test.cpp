@@ -3,6 +3,8 @@
 // the frame it draws.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "agent/ctl/agent_client.h"
@@ -208,6 +210,19 @@ TEST(CtlText, UnitsTablesAndAgentAddresses) {
   EXPECT_NE(status.find("pods attached         2"), std::string::npos) << status;
   EXPECT_NE(status.find("  a/b (eth0)"), std::string::npos) << status;
   EXPECT_NE(status.find("  a/c (queued): no such device"), std::string::npos) << status;
+}
+
+TEST(CtlText, AHostNetworkPodsRowSaysHostForItsInterface) {
+  std::string table = pods_table(json::array(
+      {{{"namespace", "a"}, {"pod", "veth-pod"}, {"host_ifindex", 42}, {"host_network", false}},
+       {{"namespace", "kube-system"}, {"pod", "node-dns"}, {"host_ifindex", 0}, {"host_network", true}}}));
+  std::istringstream lines(table);
+  std::string header, veth, host;
+  std::getline(lines, header);
+  std::getline(lines, veth);
+  std::getline(lines, host);
+  EXPECT_NE(veth.find(" 42 "), std::string::npos) << table;
+  EXPECT_NE(host.find(" host "), std::string::npos) << table;
 }
 
 }  // namespace
