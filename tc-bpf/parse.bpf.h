@@ -278,9 +278,9 @@ __noinline int tcpulse_parse_copied(struct __sk_buff *skb, struct packet *pkt)
 	return PARSE_TCP;
 }
 
-/* The TCP header in place; data is where the packet starts. */
-static __always_inline int parse_tcp(void *ctx, struct packet *pkt, void *l4, void *data,
-				     void *data_end, int flags)
+/* The TCP header in place. */
+static __always_inline int parse_tcp(void *ctx, struct packet *pkt, void *l4, void *data_end,
+				     int flags)
 {
 	struct tcphdr *th = l4;
 	__u32 doff, off;
@@ -302,17 +302,21 @@ static __always_inline int parse_tcp(void *ctx, struct packet *pkt, void *l4, vo
 		}
 	}
 	if (doff > sizeof(*th)) {
-		off = (__u32)((void *)(th + 1) - data);
-		if (flags & PARSE_F_XDP)
+		/* The offset from the context's data, read again here (rare: SYNs and SACKs) rather than
+		 * kept live through the parse. */
+		if (flags & PARSE_F_XDP) {
+			off = (__u32)((void *)(th + 1) - (void *)(long)((struct xdp_md *)ctx)->data);
 			tcpulse_xdp_tcp_options(ctx, off, doff - sizeof(*th), &pkt->opts);
-		else
+		} else {
+			off = (__u32)((void *)(th + 1) - (void *)(long)((struct __sk_buff *)ctx)->data);
 			tcpulse_tcp_options(ctx, off, doff - sizeof(*th), &pkt->opts);
+		}
 	}
 	return PARSE_TCP;
 }
 
-static __always_inline int parse_ipv4(void *ctx, struct packet *pkt, void *l3, void *data,
-				      void *data_end, int flags)
+static __always_inline int parse_ipv4(void *ctx, struct packet *pkt, void *l3, void *data_end,
+				      int flags)
 {
 	struct iphdr *iph = l3;
 	int ret;
@@ -322,11 +326,11 @@ static __always_inline int parse_ipv4(void *ctx, struct packet *pkt, void *l3, v
 	ret = ipv4_fields(pkt, iph, flags);
 	if (ret != PARSE_TCP)
 		return ret;
-	return parse_tcp(ctx, pkt, l3 + (iph->ihl * 4), data, data_end, flags);
+	return parse_tcp(ctx, pkt, l3 + (iph->ihl * 4), data_end, flags);
 }
 
-static __always_inline int parse_ipv6(void *ctx, struct packet *pkt, void *l3, void *data,
-				      void *data_end, int flags)
+static __always_inline int parse_ipv6(void *ctx, struct packet *pkt, void *l3, void *data_end,
+				      int flags)
 {
 	struct ipv6hdr *ip6h = l3;
 	int ret;
@@ -336,7 +340,7 @@ static __always_inline int parse_ipv6(void *ctx, struct packet *pkt, void *l3, v
 	ret = ipv6_fields(pkt, ip6h, flags);
 	if (ret != PARSE_TCP)
 		return ret;
-	return parse_tcp(ctx, pkt, l3 + sizeof(*ip6h), data, data_end, flags);
+	return parse_tcp(ctx, pkt, l3 + sizeof(*ip6h), data_end, flags);
 }
 
 /* Fills pkt from skb. Returns enum parse_result; for PARSE_MALFORMED, pkt->error says why.
@@ -361,9 +365,9 @@ static __always_inline int parse_skb(struct __sk_buff *skb, struct packet *pkt, 
 	 * runs on more lines (bulk IPv4: ~10 % less time above the floor, docs/performance.md). IPv6
 	 * is as correct, one jump longer. */
 	if (likely(skb->protocol == bpf_htons(ETH_P_IP)))
-		ret = parse_ipv4(skb, pkt, data + ETH_HLEN, data, data_end, flags);
+		ret = parse_ipv4(skb, pkt, data + ETH_HLEN, data_end, flags);
 	else
-		ret = parse_ipv6(skb, pkt, data + ETH_HLEN, data, data_end, flags);
+		ret = parse_ipv6(skb, pkt, data + ETH_HLEN, data_end, flags);
 	if (ret != PARSE_MALFORMED || (pkt->error != TCPULSE_ERR_TRUNCATED_IP &&
 				       pkt->error != TCPULSE_ERR_TRUNCATED_TCP))
 		return ret;
@@ -393,11 +397,9 @@ static __always_inline int parse_xdp(struct xdp_md *xdp, struct packet *pkt)
 		return PARSE_OTHER;
 	pkt->l3_len = (__u32)(data_end - data) - ETH_HLEN;
 	if (likely(eth->h_proto == bpf_htons(ETH_P_IP)))
-		return parse_ipv4(xdp, pkt, data + ETH_HLEN, data, data_end,
-				  PARSE_F_XDP | PARSE_F_IP_LENGTH);
+		return parse_ipv4(xdp, pkt, data + ETH_HLEN, data_end, PARSE_F_XDP | PARSE_F_IP_LENGTH);
 	if (eth->h_proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(xdp, pkt, data + ETH_HLEN, data, data_end,
-				  PARSE_F_XDP | PARSE_F_IP_LENGTH);
+		return parse_ipv6(xdp, pkt, data + ETH_HLEN, data_end, PARSE_F_XDP | PARSE_F_IP_LENGTH);
 	return PARSE_OTHER;
 }
 
