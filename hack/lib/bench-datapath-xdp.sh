@@ -37,6 +37,7 @@ for d in tc ip xdp; do [[ -e /sys/fs/bpf/$d ]] || iproute_dirs+=("/sys/fs/bpf/$d
 cleanup() {
 	[[ -n $uplink_agent ]] && { kill "$uplink_agent" 2>/dev/null; wait "$uplink_agent" 2>/dev/null || true; }
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done  # out of the cgroup before rmdir
 	rm -rf "$floor_pins"
 	ip link del "$up_dev" 2>/dev/null || true
 	ip netns del "$up_ns" 2>/dev/null || true
@@ -85,7 +86,9 @@ ip -n "$up_ns" addr add "$up_remote/30" dev "$up_peer"
 ip -n "$up_ns" link set "$up_peer" up
 ip -n "$up_ns" link set lo up
 mkdir -p "$pod_cgroup"
-in_pod() { (echo "$BASHPID" >"$pod_cgroup/cgroup.procs" && exec "$@"); }
+# Runs a command in the host-network pod's cgroup, in place of the (sub)shell it is called in: in
+# the background (its pid is then $!) or in a command substitution.
+in_pod() { echo "$BASHPID" >"$pod_cgroup/cgroup.procs" && exec "$@"; }
 in_pod iperf3 -s -p 5311 >/dev/null 2>&1 &
 pids+=($!)
 uplink_mode=""

@@ -40,6 +40,7 @@ std::map<std::string, std::vector<double>> table_rows(const std::string& text, c
         break;
       }
     }
+    if (values.empty()) break;  // a footnote, not a row
     rows[key] = values;
   }
   return rows;
