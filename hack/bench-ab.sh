@@ -17,6 +17,7 @@ git rev-parse --verify -q "$base^{commit}" >/dev/null || { echo "bench-ab.sh: no
 ./hack/deps.sh
 ./hack/build.sh >/dev/null
 source hack/lib/local-node.sh
+source hack/lib/bpf-stats.sh
 
 work=$(mktemp -d /tmp/tcpulse-ab-XXXXXX)
 pins=/sys/fs/bpf/tcpulse-ab-$$
@@ -63,14 +64,6 @@ attach() { # attach FIRST SECOND: the two builds in that order, then the floor; 
 		done
 	done
 }
-totals() { # "run_time_ns run_cnt" summed over the ids given
-	local t=0 c=0 id line
-	for id in "$@"; do
-		line=$(bpftool prog show id "$id" -j | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"')
-		t=$((t + ${line% *})) c=$((c + ${line#* }))
-	done
-	echo "$t $c"
-}
 declare -A ids results
 sysctl -qw kernel.bpf_stats_enabled=1
 ip netns exec "$NODE_NAME-server" iperf3 -s -p 5401 >/dev/null 2>&1 &
@@ -81,7 +74,7 @@ run_round() { # run_round bulk|rr ORDER
 	local load=$1 order=$2 k before=() after=() line=""
 	for k in base-ingress new-ingress floor-ingress base-egress new-egress floor-egress; do
 		# shellcheck disable=SC2086
-		before+=("$(totals ${ids[$k]})")
+		before+=("$(prog_totals ${ids[$k]})")
 	done
 	if [[ $load == bulk ]]; then
 		ip netns exec "$NODE_NAME-client" iperf3 -c "${NODE_IP[server]}" -p 5401 -t "$seconds" >/dev/null
@@ -91,7 +84,7 @@ run_round() { # run_round bulk|rr ORDER
 	local i=0
 	for k in base-ingress new-ingress floor-ingress base-egress new-egress floor-egress; do
 		# shellcheck disable=SC2086
-		read -r -a a <<<"$(totals ${ids[$k]})"
+		read -r -a a <<<"$(prog_totals ${ids[$k]})"
 		read -r -a b <<<"${before[$i]}"
 		line+="$(awk -v t=$((a[0] - b[0])) -v c=$((a[1] - b[1])) 'BEGIN { printf "%.1f ", c ? t / c : 0 }')"
 		i=$((i + 1))
@@ -108,7 +101,6 @@ for ((r = 1; r <= rounds; r++)); do
 	done
 done
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v c="$2" 'NF { print $c }' <<<"$1" | median; }
 echo
 echo "== medians over $rounds rounds, ns per run above the floor (the empty program, last on the hook)"

@@ -17,13 +17,13 @@ extra_flags=("$@")
 ./hack/deps.sh
 ./hack/build.sh >/dev/null
 source hack/lib/local-node.sh
+source hack/lib/bpf-stats.sh
 trap node_cleanup EXIT
 trap 'exit 130' INT TERM
 node_init benchagent
 
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$NODE_AGENT_PID/stat"; }
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 metric() { curl -s "http://$addr/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 ready="$NODE_WORK/ready"

@@ -30,6 +30,7 @@ quiet_steal=${BENCH_QUIET_STEAL:-2} # % of CPU time; see medians_row
 ./hack/deps.sh
 ./hack/build.sh >/dev/null
 source hack/lib/local-node.sh
+source hack/lib/bpf-stats.sh
 
 stats_before=$(sysctl -n kernel.bpf_stats_enabled)
 # tc's object loader creates these bpffs dirs; remove them afterwards only if we caused them.
@@ -57,14 +58,6 @@ node_add_pod server
 
 ids() { # program ids by name: tcpulse_ingress | tcpulse_egress
 	bpftool prog show -j | jq -r --arg n "$1" '.[] | select(.name == $n) | .id'
-}
-totals() { # "run_time_ns run_cnt" summed over the ids given
-	local t=0 c=0 id line
-	for id in "$@"; do
-		line=$(bpftool prog show id "$id" -j | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"')
-		t=$((t + ${line% *})) c=$((c + ${line#* }))
-	done
-	echo "$t $c"
 }
 ingress_ids=$(ids tcpulse_ingress) egress_ids=$(ids tcpulse_egress)
 
@@ -111,18 +104,18 @@ declare -A results
 run_round() { # run_round bulk|rr FLOOR_POSITION
 	local name=$1 pos=$2 b_in b_eg b_em a_in a_eg a_em b_cpu a_cpu steal
 	read -r -a b_cpu <<<"$(cpu_times)"
-	read -r -a b_in <<<"$(totals $ingress_ids)"
-	read -r -a b_eg <<<"$(totals $egress_ids)"
-	read -r -a b_em <<<"$(totals $empty_ids)"
+	read -r -a b_in <<<"$(prog_totals $ingress_ids)"
+	read -r -a b_eg <<<"$(prog_totals $egress_ids)"
+	read -r -a b_em <<<"$(prog_totals $empty_ids)"
 	if [[ $name == bulk ]]; then
 		ip netns exec "$NODE_NAME-client" iperf3 -c "${NODE_IP[server]}" -p 5301 -t "$seconds" >/dev/null
 	else
 		build/bin/tcp-rr "/run/netns/$NODE_NAME-server" "${NODE_IP[server]}" 5302 \
 			"/run/netns/$NODE_NAME-client" "$seconds" >/dev/null
 	fi
-	read -r -a a_in <<<"$(totals $ingress_ids)"
-	read -r -a a_eg <<<"$(totals $egress_ids)"
-	read -r -a a_em <<<"$(totals $empty_ids)"
+	read -r -a a_in <<<"$(prog_totals $ingress_ids)"
+	read -r -a a_eg <<<"$(prog_totals $egress_ids)"
+	read -r -a a_em <<<"$(prog_totals $empty_ids)"
 	read -r -a a_cpu <<<"$(cpu_times)"
 	local pkts=$((a_in[1] - b_in[1]))
 	local ns_in ns_eg ns_em
@@ -147,7 +140,6 @@ for ((r = 1; r <= rounds; r++)); do
 	done
 done
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # column_median "LOAD POSITION" COLUMN MAX_STEAL: one column's median over the rounds whose steal
 # was at most MAX_STEAL %; empty if there is none.
 column_median() {

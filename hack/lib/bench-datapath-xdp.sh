@@ -22,6 +22,7 @@ rounds=${1:-5} seconds=${2:-5}
 ./hack/deps.sh
 ./hack/build.sh >/dev/null
 source hack/lib/local-node.sh
+source hack/lib/bpf-stats.sh
 
 stats_before=$(sysctl -n kernel.bpf_stats_enabled)
 up_ns="tcpulse-bxr-$$" up_dev="tbu$(($$ % 100000))" up_peer="tbq$(($$ % 100000))"
@@ -54,9 +55,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 id_of() { bpftool prog show -j | jq -r --arg n "$1" '[.[] | select(.name == $n) | .id] | last // empty'; }
-totals() { # "run_time_ns run_cnt" of a program id
-	bpftool prog show id "$1" -j | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
-}
 
 # --- the pods: a server, and one client per configuration --------------------------------------
 node_init benchx
@@ -122,11 +120,11 @@ declare -A rows
 measure() {
 	local label=$1 prog=$2 floor=$3 load=$4 out b a fb fa rate mb
 	shift 4
-	read -r -a b <<<"$( [[ -n $prog ]] && totals "$prog" || echo "0 0")"
-	read -r -a fb <<<"$( [[ -n $floor ]] && totals "$floor" || echo "0 0")"
+	read -r -a b <<<"$( [[ -n $prog ]] && prog_totals "$prog" || echo "0 0")"
+	read -r -a fb <<<"$( [[ -n $floor ]] && prog_totals "$floor" || echo "0 0")"
 	out=$("$@")
-	read -r -a a <<<"$( [[ -n $prog ]] && totals "$prog" || echo "0 0")"
-	read -r -a fa <<<"$( [[ -n $floor ]] && totals "$floor" || echo "0 0")"
+	read -r -a a <<<"$( [[ -n $prog ]] && prog_totals "$prog" || echo "0 0")"
+	read -r -a fa <<<"$( [[ -n $floor ]] && prog_totals "$floor" || echo "0 0")"
 	if [[ $load == bulk ]]; then
 		rate=$(jq '.end.sum_received.bits_per_second / 1e9' <<<"$out")
 		mb=$(jq '.end.sum_received.bytes / 1e6' <<<"$out")
@@ -178,7 +176,6 @@ for ((r = 1; r <= rounds; r++)); do
 done
 uplink_config none
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v c="$2" 'NF { print $c }' <<<"${rows[$1]}" | median; }
 echo
 echo "== medians over $rounds rounds"

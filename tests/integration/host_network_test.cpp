@@ -51,11 +51,13 @@ std::string subnet_ip(int host) {
          std::to_string(host);
 }
 
-// An uplink: a veth from the host namespace to a namespace standing for the rest of the network.
-struct Uplink {
-  std::string netns = "tpr" + suffix(), dev = "tpu" + suffix(), peer = "tpq" + suffix();
-  std::string host_ip = subnet_ip(1), remote_ip = subnet_ip(2);
-  Uplink() {
+// A namespace joined to the host namespace by a veth, a /30 between them; both gone with it.
+struct NetnsVeth {
+  std::string netns, dev, peer, host_ip, remote_ip;
+  NetnsVeth(std::string ns, std::string host_end, std::string ns_end, std::string host_address,
+            std::string ns_address)
+      : netns(std::move(ns)), dev(std::move(host_end)), peer(std::move(ns_end)),
+        host_ip(std::move(host_address)), remote_ip(std::move(ns_address)) {
     run_checked({"ip", "netns", "add", netns});
     run_checked({"ip", "link", "add", dev, "type", "veth", "peer", "name", peer});
     run_checked({"ip", "link", "set", peer, "netns", netns});
@@ -65,11 +67,18 @@ struct Uplink {
     run_checked({"ip", "-n", netns, "link", "set", peer, "up"});
     run_checked({"ip", "-n", netns, "link", "set", "lo", "up"});
   }
-  ~Uplink() {
+  ~NetnsVeth() {
     run_command({"ip", "link", "del", dev});
     run_command({"ip", "netns", "del", netns});
   }
+  NetnsVeth(const NetnsVeth&) = delete;
+  NetnsVeth& operator=(const NetnsVeth&) = delete;
   std::string remote_path() const { return "/run/netns/" + netns; }
+};
+
+// An uplink: a veth from the host namespace to a namespace standing for the rest of the network.
+struct Uplink : NetnsVeth {
+  Uplink() : NetnsVeth("tpr" + suffix(), "tpu" + suffix(), "tpq" + suffix(), subnet_ip(1), subnet_ip(2)) {}
 };
 
 // Cgroups laid out as the kubelet makes them, under a root of the test's own.
@@ -361,23 +370,9 @@ TEST_P(HostNetwork, RefusedConnectionsAreExactlyTheResets) {
 
 TEST_P(HostNetwork, AVethPodsForwardedTrafficIsNotCountedOnTheUplink) {
   // A pod behind its own veth, routed through the host and out of the same uplink.
-  std::string netns = "tpp" + suffix(), host_end = "tpv" + suffix(), pod_end = "tpw" + suffix();
-  std::string gw = subnet_ip(5), pod_ip = subnet_ip(6);
-  struct Cleanup {
-    std::string netns, dev;
-    ~Cleanup() {
-      run_command({"ip", "link", "del", dev});
-      run_command({"ip", "netns", "del", netns});
-    }
-  } cleanup{netns, host_end};
-  run_checked({"ip", "netns", "add", netns});
-  run_checked({"ip", "link", "add", host_end, "type", "veth", "peer", "name", pod_end});
-  run_checked({"ip", "link", "set", pod_end, "netns", netns});
-  run_checked({"ip", "addr", "add", gw + "/30", "dev", host_end});
-  run_checked({"ip", "link", "set", host_end, "up"});
-  run_checked({"ip", "-n", netns, "addr", "add", pod_ip + "/30", "dev", pod_end});
-  run_checked({"ip", "-n", netns, "link", "set", pod_end, "up"});
-  run_checked({"ip", "-n", netns, "route", "add", "default", "via", gw});
+  NetnsVeth pod("tpp" + suffix(), "tpv" + suffix(), "tpw" + suffix(), subnet_ip(5), subnet_ip(6));
+  const std::string &netns = pod.netns, &host_end = pod.dev, &pod_ip = pod.remote_ip;
+  run_checked({"ip", "-n", netns, "route", "add", "default", "via", pod.host_ip});
   run_checked({"ip", "-n", uplink_->netns, "route", "add", pod_ip + "/32", "via", uplink_->host_ip});
   // Forwarding on these two interfaces only (IPv4 decides by the receiving interface).
   run_checked({"sysctl", "-qw", "net.ipv4.conf." + host_end + ".forwarding=1"});

@@ -93,6 +93,18 @@ void expect_payload(const json& direction, uint64_t delivered) {
   EXPECT_LE(seen, delivered + resent) << direction.dump();
 }
 
+// CNI DEL of the pod through a conflist of tcpulse alone (bridge's DEL would come after ours and
+// take the veth): the veth stays, to look at what tcpulse left on it.
+void del_tcpulse_only(const TestNode& node, const TestPod& pod) {
+  std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
+  auto conf = json::parse(std::ifstream(node.conflist()));
+  conf["plugins"].erase(0);
+  std::filesystem::path only_tcpulse = node.conflist().parent_path() / "tcpulse-only.conflist";
+  std::ofstream(only_tcpulse) << conf.dump();
+  run_checked({chain, "DEL", only_tcpulse.string(), pod.container_id, pod.netns_path, "eth0", "IgnoreUnknown=1"},
+              "", node.chain_env());
+}
+
 class PodTraffic : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -249,13 +261,7 @@ TEST_F(PodTraffic, ClsactFallbackCountsAndDetaches) {
   expect_payload((*flow)["egress"], kBytes);
 
   // DEL removes our filters from a veth that still exists (bridge's DEL comes after ours).
-  std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
-  auto conf = json::parse(std::ifstream(node.conflist()));
-  conf["plugins"].erase(0);  // only tcpulse: keep the veth so we can look at it
-  std::filesystem::path only_tcpulse = node.conflist().parent_path() / "tcpulse-only.conflist";
-  std::ofstream(only_tcpulse) << conf.dump();
-  run_checked({chain, "DEL", only_tcpulse.string(), a.container_id, a.netns_path, "eth0", "IgnoreUnknown=1"},
-              "", node.chain_env());
+  del_tcpulse_only(node, a);
   EXPECT_EQ(filters("ingress").find("tcpulse_ingress"), std::string::npos) << filters("ingress");
   EXPECT_EQ(filters("egress").find("tcpulse_egress"), std::string::npos);
   EXPECT_EQ(json::parse(agent.get("/pods")).size(), 1u);
@@ -306,13 +312,7 @@ TEST_F(PodTraffic, AttachModeXdpCountsBothWaysOnceAndDelRemovesIt) {
   EXPECT_EQ((*sent)["egress"]["packets"], (*sent_b)["ingress"]["packets"]);
 
   // DEL (tcpulse's alone, so that the veth stays to be looked at) takes the XDP program off.
-  std::string chain = (source_dir() / "hack/lib/cni-chain.sh").string();
-  auto conf = json::parse(std::ifstream(node.conflist()));
-  conf["plugins"].erase(0);
-  std::filesystem::path only_tcpulse = node.conflist().parent_path() / "tcpulse-only.conflist";
-  std::ofstream(only_tcpulse) << conf.dump();
-  run_checked({chain, "DEL", only_tcpulse.string(), a.container_id, a.netns_path, "eth0", "IgnoreUnknown=1"},
-              "", node.chain_env());
+  del_tcpulse_only(node, a);
   EXPECT_FALSE(our_xdp_program(ifindex)) << "DEL left the XDP program on the veth";
   EXPECT_EQ(json::parse(agent.get("/pods")).size(), 1u);
 }
