@@ -226,9 +226,9 @@ std::variant<AgentOptions, UsageError> parse_options(const std::vector<std::stri
         start = comma + 1;
       }
     } else if (flag == "--uplink-ingress") {
-      if (!take_value() || (value != "xdp" && value != "tcx"))
-        return UsageError{"--uplink-ingress wants xdp or tcx, got '" + value + "'"};
-      opts.uplink_ingress = value;
+      auto mode = take_value() ? parse_uplink_ingress(value) : std::nullopt;
+      if (!mode) return UsageError{"--uplink-ingress wants xdp or tcx, got '" + value + "'"};
+      opts.uplink_ingress = *mode;
     } else if (flag == "--cgroup-root") {
       if (!take_value() || value.empty() || value[0] != '/')
         return UsageError{"--cgroup-root wants an absolute path, got '" + value + "'"};

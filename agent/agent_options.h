@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/cni_cache.h"
+#include "agent/uplink_ingress.h"
 #include "tc-bpf/lib/pending_pods.h"
 #include "tc-bpf/lib/pin_layout.h"
 #include "tcpulse/abi.h"
@@ -62,8 +63,8 @@ struct AgentOptions {
   uint32_t peer_series_max = 2000;
   // Host-network pods on these uplinks (host_flow.bpf.h, uplink_hooks.h); none by default.
   std::vector<std::string> uplinks;
-  // The uplinks' receive side: "tcx" (default: docs/performance.md) or "xdp" (through libxdp).
-  std::string uplink_ingress = "tcx";
+  // The uplinks' receive side: tcx (default: docs/performance.md) or XDP (through libxdp).
+  UplinkIngress uplink_ingress = UplinkIngress::Tcx;
   // The kubelet's cgroup v2 hierarchy, where host-network pods are found ("" = the cgroup v2
   // mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid node).
   std::filesystem::path cgroup_root;

@@ -331,9 +331,8 @@ int main(int argc, char** argv) {
   std::optional<HostPods> host_pods;
   if (!opts.uplinks.empty()) {
     set_libxdp_log([](const std::string& line) { log_warn("libxdp: " + line); });
-    UplinkIngress receive = *parse_uplink_ingress(opts.uplink_ingress);
     for (const auto& name : opts.uplinks) {
-      auto hooks = UplinkHooks::attach(*datapath.value(), name, receive);
+      auto hooks = UplinkHooks::attach(*datapath.value(), name, opts.uplink_ingress);
       if (!hooks) {
         log_error("cannot watch the uplink: " + hooks.error().describe());
         return 1;

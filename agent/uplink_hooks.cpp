@@ -9,16 +9,6 @@
 
 namespace tcpulse::agent {
 
-std::optional<UplinkIngress> parse_uplink_ingress(std::string_view text) {
-  if (text == "xdp") return UplinkIngress::Xdp;
-  if (text == "tcx") return UplinkIngress::Tcx;
-  return std::nullopt;
-}
-
-std::string_view uplink_ingress_name(UplinkIngress mode) {
-  return mode == UplinkIngress::Xdp ? "xdp" : "tcx";
-}
-
 Result<std::unique_ptr<UplinkHooks>> UplinkHooks::attach(const LoadedDatapath& datapath,
                                                          const std::string& interface,
                                                          UplinkIngress receive) {

@@ -11,10 +11,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
-#include <string_view>
 
+#include "agent/uplink_ingress.h"
 #include "tc-bpf/lib/datapath_loader.h"
 #include "tc-bpf/lib/result.h"
 #include "tc-bpf/lib/unique_fd.h"
@@ -22,10 +21,6 @@
 struct xdp_program;
 
 namespace tcpulse::agent {
-
-enum class UplinkIngress { Xdp, Tcx };
-std::optional<UplinkIngress> parse_uplink_ingress(std::string_view text);
-std::string_view uplink_ingress_name(UplinkIngress mode);
 
 struct UplinkStatus {
   std::string interface;

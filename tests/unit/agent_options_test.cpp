@@ -101,7 +101,7 @@ TEST(AgentOptions, TheCollectorsRecordsAndPeerFlags) {
 TEST(AgentOptions, TheUplinkFlags) {
   auto off = std::get<AgentOptions>(parse({}));
   EXPECT_TRUE(off.uplinks.empty());  // host-network pods are opt-in
-  EXPECT_EQ(off.uplink_ingress, "tcx");
+  EXPECT_EQ(off.uplink_ingress, UplinkIngress::Tcx);
   EXPECT_TRUE(off.cgroup_root.empty());
   EXPECT_EQ(off.runtime_state_dirs, kDefaultRuntimeStateDirs);
 
@@ -109,7 +109,7 @@ TEST(AgentOptions, TheUplinkFlags) {
                                          "--cgroup-root", "/sys/fs/cgroup", "--runtime-state-dir",
                                          "/run/a", "--runtime-state-dir=/run/b"}));
   EXPECT_EQ(o.uplinks, (std::vector<std::string>{"eth0", "bond0.100"}));
-  EXPECT_EQ(o.uplink_ingress, "xdp");
+  EXPECT_EQ(o.uplink_ingress, UplinkIngress::Xdp);
   EXPECT_EQ(o.cgroup_root, "/sys/fs/cgroup");
   EXPECT_EQ(o.runtime_state_dirs, (std::vector<std::filesystem::path>{"/run/a", "/run/b"}));
 
